@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Pagoda",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pagoda", targets: ["pagoda"]),
+        .library(name: "PagodaEngine", targets: ["PagodaEngine"]),
+        .library(name: "PagodaTUI", targets: ["PagodaTUI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    ],
+    targets: [
+        // ncursesw, wide-character API. Only PagodaTUI/Terminal touches it.
+        .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW"),
+        .target(
+            name: "PagodaEngine",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
+        .target(name: "PagodaTUI", dependencies: ["PagodaEngine", "CNCursesW"]),
+        .executableTarget(
+            name: "pagoda",
+            dependencies: [
+                "PagodaEngine",
+                "PagodaTUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "PagodaEngineTests", dependencies: ["PagodaEngine"]),
+        .testTarget(name: "PagodaTUITests", dependencies: ["PagodaTUI"]),
+    ]
+)

@@ -1,0 +1,109 @@
+/// The blueprint of a transformer, read from GGUF metadata (`{arch}.*` keys). Every value
+/// the forward pass needs is here, validated once; a missing or inconsistent value is a
+/// `GGUFError` naming its key.
+public struct ModelConfig: Equatable, Sendable {
+    /// Architectures whose forward pass Pagoda implements.
+    public static let supportedArchitectures = ["llama", "qwen2"]
+
+    public let architecture: String
+    public let layerCount: Int          // {arch}.block_count
+    public let embeddingLength: Int     // {arch}.embedding_length, d_model
+    public let feedForwardLength: Int   // {arch}.feed_forward_length
+    public let headCount: Int           // {arch}.attention.head_count
+    public let kvHeadCount: Int         // {arch}.attention.head_count_kv (GQA when < headCount)
+    public let headDimension: Int       // {arch}.attention.key_length, else d_model / heads
+    public let ropeBase: Float          // {arch}.rope.freq_base
+    public let ropeDimensionCount: Int  // {arch}.rope.dimension_count, else headDimension
+    public let ropeScaling: RopeScaling
+    public let rmsNormEpsilon: Float    // {arch}.attention.layer_norm_rms_epsilon
+    public let contextLength: Int       // {arch}.context_length (training context)
+    public let vocabularySize: Int      // {arch}.vocab_size, else tokenizer.ggml.tokens count
+
+    /// How positions are rescaled before RoPE.
+    public enum RopeScaling: Equatable, Sendable {
+        case none
+        /// Positions divided by `factor` (`{arch}.rope.scaling.type = linear`).
+        case linear(factor: Float)
+    }
+
+    /// Reads and checks the configuration. Throws if the architecture is not supported.
+    public init(metadata: GGUFMetadata) throws {
+        let arch = try metadata.string("general.architecture")
+        guard Self.supportedArchitectures.contains(arch) else {
+            throw GGUFError(file: metadata.source, field: "metadata 'general.architecture'",
+                            problem: "architecture '\(arch)' is not supported (supported: \(Self.supportedArchitectures.joined(separator: ", ")))")
+        }
+        try self.init(metadata: metadata, architecture: arch)
+    }
+
+    /// Reads the hyperparameters under `architecture`'s prefix without checking that Pagoda
+    /// can run it (for `pagoda info` on any llama-like file).
+    public init(metadata m: GGUFMetadata, architecture arch: String) throws {
+        func key(_ suffix: String) -> String { "\(arch).\(suffix)" }
+        func invalid(_ suffix: String, _ text: String) -> GGUFError {
+            GGUFError(file: m.source, field: "metadata '\(key(suffix))'", problem: text)
+        }
+        architecture = arch
+        layerCount = try m.int(key("block_count"))
+        embeddingLength = try m.int(key("embedding_length"))
+        feedForwardLength = try m.uniformInt(key("feed_forward_length"))
+        headCount = try m.uniformInt(key("attention.head_count"))
+        kvHeadCount = m.contains(key("attention.head_count_kv")) ? try m.uniformInt(key("attention.head_count_kv")) : headCount
+        guard layerCount > 0 else { throw invalid("block_count", "must be positive, is \(layerCount)") }
+        guard embeddingLength > 0 else { throw invalid("embedding_length", "must be positive, is \(embeddingLength)") }
+        guard feedForwardLength > 0 else { throw invalid("feed_forward_length", "must be positive, is \(feedForwardLength)") }
+        guard headCount > 0 else { throw invalid("attention.head_count", "must be positive, is \(headCount)") }
+        guard kvHeadCount > 0, headCount % kvHeadCount == 0 else {
+            throw invalid("attention.head_count_kv", "\(kvHeadCount) does not divide the \(headCount) query heads")
+        }
+        if m.contains(key("attention.key_length")) {
+            headDimension = try m.int(key("attention.key_length"))
+        } else {
+            guard embeddingLength % headCount == 0 else {
+                throw invalid("attention.head_count", "\(headCount) heads do not divide embedding_length \(embeddingLength)")
+            }
+            headDimension = embeddingLength / headCount
+        }
+        guard headDimension > 0, headDimension % 2 == 0 else {
+            throw invalid("attention.key_length", "head dimension \(headDimension) must be positive and even")
+        }
+        if m.contains(key("attention.value_length")) {
+            let valueLength = try m.int(key("attention.value_length"))
+            guard valueLength == headDimension else {
+                throw invalid("attention.value_length", "\(valueLength) differs from the key length \(headDimension), which is not supported")
+            }
+        }
+        ropeBase = try m.float(key("rope.freq_base"), default: 10_000)
+        ropeDimensionCount = try m.int(key("rope.dimension_count"), default: headDimension)
+        guard ropeBase > 0 else { throw invalid("rope.freq_base", "must be positive, is \(ropeBase)") }
+        guard ropeDimensionCount > 0, ropeDimensionCount <= headDimension, ropeDimensionCount % 2 == 0 else {
+            throw invalid("rope.dimension_count", "\(ropeDimensionCount) must be even and at most the head dimension \(headDimension)")
+        }
+        switch try m.string(key("rope.scaling.type"), default: nil) {
+        case nil, "none":
+            ropeScaling = .none
+        case "linear":
+            let factor = try m.float(key("rope.scaling.factor"), default: 1)
+            guard factor > 0 else { throw invalid("rope.scaling.factor", "must be positive, is \(factor)") }
+            ropeScaling = factor == 1 ? .none : .linear(factor: factor)
+        case let other?:
+            throw invalid("rope.scaling.type", "'\(other)' is not supported (supported: none, linear)")
+        }
+        rmsNormEpsilon = try m.float(key("attention.layer_norm_rms_epsilon"), default: 1e-5)
+        contextLength = try m.int(key("context_length"))
+        guard contextLength > 0 else { throw invalid("context_length", "must be positive, is \(contextLength)") }
+        if m.contains(key("vocab_size")) {
+            vocabularySize = try m.int(key("vocab_size"))
+        } else if case .array(_, let tokens)? = m["tokenizer.ggml.tokens"] {
+            vocabularySize = tokens.count
+        } else {
+            throw GGUFError(file: m.source, field: "metadata 'tokenizer.ggml.tokens'", problem: "missing, and \(key("vocab_size")) is not set either")
+        }
+    }
+
+    /// Query heads per KV head (1 without grouped-query attention).
+    public var groupSize: Int { headCount / kvHeadCount }
+
+    /// Elements of K plus V stored per token across all layers.
+    public var kvElementsPerToken: Int { 2 * layerCount * kvHeadCount * headDimension }
+}

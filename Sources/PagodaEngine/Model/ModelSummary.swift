@@ -1,0 +1,99 @@
+import Foundation
+
+/// What `pagoda info` reports about a GGUF model: identity, hyperparameters, tokenizer,
+/// tensors by type and the memory a KV cache block will take.
+public struct ModelSummary: Sendable {
+    public let fileName: String
+    public let fileBytes: Int
+    public let ggufVersion: UInt32
+    public let name: String?
+    public let license: String?
+    public let config: ModelConfig
+    public let tokenizerModel: String?
+    public let tokenizerPre: String?
+    public let tokenCount: Int
+    public let hasChatTemplate: Bool
+    public let tensorCount: Int
+    /// Per tensor type: how many tensors and their bytes, largest first.
+    public let bytesByType: [(type: GGMLType, tensors: Int, bytes: Int)]
+    public let weightBytes: Int
+    public let tiedEmbeddings: Bool
+
+    public static let defaultBlockTokens = 16
+
+    public init(file: GGUFFile) throws {
+        let m = file.metadata
+        let arch = try m.string("general.architecture")
+        fileName = file.name
+        fileBytes = file.bytes.count
+        ggufVersion = file.version
+        name = try m.string("general.name", default: nil)
+        license = try m.string("general.license", default: nil)
+        config = try ModelConfig(metadata: m, architecture: arch)
+        tokenizerModel = try m.string("tokenizer.ggml.model", default: nil)
+        tokenizerPre = try m.string("tokenizer.ggml.pre", default: nil)
+        if case .array(_, let tokens)? = m["tokenizer.ggml.tokens"] { tokenCount = tokens.count } else { tokenCount = 0 }
+        hasChatTemplate = m.contains("tokenizer.chat_template")
+        tensorCount = file.tensors.count
+        var byType: [GGMLType: (Int, Int)] = [:]
+        for t in file.tensors {
+            let (n, b) = byType[t.type] ?? (0, 0)
+            byType[t.type] = (n + 1, b + t.byteCount)
+        }
+        bytesByType = byType.map { ($0.key, $0.value.0, $0.value.1) }.sorted { $0.bytes > $1.bytes }
+        weightBytes = file.tensorBytes
+        tiedEmbeddings = file.tensor(named: "output.weight") == nil
+    }
+
+    /// KV cache bytes one token takes with elements of `bytesPerElement` bytes.
+    public func kvBytesPerToken(bytesPerElement: Int) -> Int {
+        config.kvElementsPerToken * bytesPerElement
+    }
+
+    /// The report as lines of text.
+    public func render() -> [String] {
+        func mib(_ bytes: Int) -> String { String(format: "%.2f MiB", Double(bytes) / 1_048_576) }
+        let c = config
+        var lines = [
+            "file:            \(fileName) (\(fileBytes) bytes, GGUF v\(ggufVersion))",
+            "name:            \(name ?? "-")",
+            "license:         \(license ?? "-")",
+            "architecture:    \(c.architecture)" + (ModelConfig.supportedArchitectures.contains(c.architecture) ? "" : " (not supported for inference)"),
+            "layers:          \(c.layerCount)",
+            "embedding:       \(c.embeddingLength)",
+            "feed-forward:    \(c.feedForwardLength)",
+            "heads:           \(c.headCount) query, \(c.kvHeadCount) key/value (head dim \(c.headDimension))",
+            "rope:            base \(formatNumber(c.ropeBase)), \(c.ropeDimensionCount) dims" + ropeScalingText,
+            "rms norm eps:    \(formatNumber(c.rmsNormEpsilon))",
+            "context:         \(c.contextLength) (training)",
+            "vocabulary:      \(c.vocabularySize)",
+            "tokenizer:       \(tokenizerModel ?? "-")" + (tokenizerPre.map { ", pre-tokenizer \($0)" } ?? "") + ", \(tokenCount) tokens",
+            "chat template:   \(hasChatTemplate ? "present" : "absent")",
+            "embeddings:      \(tiedEmbeddings ? "tied (output reuses token_embd)" : "separate output.weight")",
+            "tensors:         \(tensorCount), \(weightBytes) bytes (\(mib(weightBytes)))",
+        ]
+        for entry in bytesByType {
+            let label = "  \(entry.type.name)".padding(toLength: 17, withPad: " ", startingAt: 0)
+            lines.append(label + "\(entry.tensors) tensors, \(entry.bytes) bytes (\(mib(entry.bytes)))")
+        }
+        let block = Self.defaultBlockTokens
+        for (label, size) in [("f16", 2), ("f32", 4)] {
+            let perToken = kvBytesPerToken(bytesPerElement: size)
+            lines.append("kv cache \(label):    \(perToken) bytes per token, \(perToken * block) bytes per block of \(block) tokens (\(mib(perToken * block)))")
+        }
+        return lines
+    }
+
+    private var ropeScalingText: String {
+        switch config.ropeScaling {
+        case .none: ""
+        case .linear(let factor): ", linear scaling ×\(formatNumber(factor))"
+        }
+    }
+}
+
+/// A float printed without trailing noise: `100000`, `1e-05`, `0.5`.
+func formatNumber(_ x: Float) -> String {
+    if x == x.rounded(), abs(x) < 1e9 { return String(Int(x)) }
+    return "\(x)"
+}

