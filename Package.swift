@@ -33,7 +33,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "PagodaEngineTests", dependencies: ["PagodaEngine"]),
+        .testTarget(
+            name: "PagodaEngineTests",
+            dependencies: ["PagodaEngine", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
+        ),
         .testTarget(name: "PagodaTUITests", dependencies: ["PagodaTUI"]),
     ]
 )

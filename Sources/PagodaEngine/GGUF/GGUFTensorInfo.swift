@@ -30,7 +30,9 @@ public struct GGUFTensorInfo: Equatable, Sendable {
         guard let first = shape.first else { return .success(type.bytesPerBlock / type.blockSize) }
         if let negative = shape.first(where: { $0 < 0 }) { return .failure(.negativeDimension(negative)) }
         guard first % type.blockSize == 0 else { return .failure(.partialBlock(rowLength: first, blockSize: type.blockSize)) }
-        var total = first / type.blockSize * type.bytesPerBlock
+        let (rowBytes, rowOverflow) = (first / type.blockSize).multipliedReportingOverflow(by: type.bytesPerBlock)
+        guard !rowOverflow else { return .failure(.overflow) }
+        var total = rowBytes
         var elements = first
         for dimension in shape.dropFirst() {
             let (bytes, o1) = total.multipliedReportingOverflow(by: dimension)
