@@ -212,7 +212,7 @@ final class GGUFMalformedTests: XCTestCase {
         raw = Raw()
         raw.header(tensors: 2, kv: 0)
         raw.tensor("t", [4], offset: 0)
-        raw.bytes([UInt8](repeating: 0, count: 6))
+        raw.bytes([UInt8](repeating: 0xFF, count: 30))
         expectError(raw.data, "tensor #1 name")
     }
 
