@@ -1,0 +1,52 @@
+/// Token id in a model's vocabulary.
+public typealias TokenID = Int32
+
+/// How keys and values are stored in one KV cache block.
+///
+/// A block holds `blockTokens` tokens for every layer and KV head, ordered
+/// `[layer][K or V][kv head][token][dim]`, so the keys of one head in one block are one
+/// contiguous `blockTokens × headDimension` tile — the unit attention walks.
+///
+/// Example (SmolLM2: 30 layers, 3 KV heads, head dim 64, 16 tokens, f16):
+/// 30 × 2 × 3 × 16 × 64 = 184,320 elements = 368,640 bytes per block.
+public struct KVCacheLayout: Equatable, Sendable {
+    public enum Element: String, Sendable, CaseIterable {
+        case f16, f32
+        public var bytes: Int { self == .f16 ? 2 : 4 }
+    }
+
+    public let layerCount: Int
+    public let kvHeadCount: Int
+    public let headDimension: Int
+    public let blockTokens: Int
+    public let element: Element
+
+    public init(layerCount: Int, kvHeadCount: Int, headDimension: Int, blockTokens: Int = 16, element: Element = .f16) {
+        precondition(layerCount > 0 && kvHeadCount > 0 && headDimension > 0 && blockTokens > 0)
+        self.layerCount = layerCount
+        self.kvHeadCount = kvHeadCount
+        self.headDimension = headDimension
+        self.blockTokens = blockTokens
+        self.element = element
+    }
+
+    public init(config: ModelConfig, blockTokens: Int = 16, element: Element = .f16) {
+        self.init(layerCount: config.layerCount, kvHeadCount: config.kvHeadCount, headDimension: config.headDimension,
+                  blockTokens: blockTokens, element: element)
+    }
+
+    public var elementsPerBlock: Int { layerCount * 2 * kvHeadCount * blockTokens * headDimension }
+    public var bytesPerBlock: Int { elementsPerBlock * element.bytes }
+    public var bytesPerToken: Int { bytesPerBlock / blockTokens }
+    /// Elements of one (layer, K/V, head) tile.
+    public var tileElements: Int { blockTokens * headDimension }
+
+    /// Element offset of the tile of `layer`, keys (`value == false`) or values, `head`.
+    @inline(__always)
+    public func tileOffset(layer: Int, value: Bool, head: Int) -> Int {
+        ((layer * 2 + (value ? 1 : 0)) * kvHeadCount + head) * tileElements
+    }
+
+    /// How many whole blocks fit in `bytes`.
+    public func blocks(fitting bytes: Int) -> Int { bytes / bytesPerBlock }
+}

@@ -1,0 +1,264 @@
+import Foundation
+
+/// Identifies one conversation's sequence of tokens in the KV cache.
+public struct SequenceID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let raw: Int
+    public static func < (a: SequenceID, b: SequenceID) -> Bool { a.raw < b.raw }
+    public var description: String { "#\(raw)" }
+}
+
+public enum KVCacheError: Error, Equatable, CustomStringConvertible {
+    /// Not enough free blocks; nothing was changed.
+    case outOfBlocks(needed: Int, free: Int, blockTokens: Int)
+    case unknownSequence(SequenceID)
+
+    public var description: String {
+        switch self {
+        case .outOfBlocks(let needed, let free, let b):
+            "KV cache is full: \(needed) more blocks of \(b) tokens are needed, \(free) are free (raise --kv-mem or start a new conversation)"
+        case .unknownSequence(let id): "no conversation \(id) in the KV cache"
+        }
+    }
+}
+
+/// Per-conversation policy over a `BlockPool` (after vLLM's `KVCacheManager`): each sequence
+/// has a block table (logical block i → physical block) and holds a reference on each block.
+///
+/// Token positions map to blocks by `position / B` and `position % B`. With B = 4:
+///
+///     tokens     t0 t1 t2 t3 | t4 t5 t6 t7 | t8 t9
+///     logical    0           | 1           | 2 (partly filled)
+///     physical   7           | 2           | 5
+///
+/// Full blocks get a `BlockHash` chained over the prefix and are registered in the pool, so
+/// another sequence starting with the same tokens takes them instead of recomputing.
+/// A block that is shared (refcount > 1) or hashed is never written: the first write into
+/// it copies it (copy-on-write) or, if held alone, drops its hash.
+///
+/// All methods are thread-safe (one lock); `snapshot()` may be called from the UI thread.
+public final class KVCacheManager: @unchecked Sendable {
+    public let pool: BlockPool
+    public var layout: KVCacheLayout { pool.layout }
+
+    struct Sequence {
+        var table: [Int] = []
+        var tokens: [TokenID] = []
+        var hashes: [BlockHash] = []  // one per full block
+        var lastPrefixHit = PrefixHit()
+    }
+
+    /// How much of the last `prepare` was already in the cache.
+    public struct PrefixHit: Equatable, Sendable {
+        /// Tokens that need no recomputation (held by the sequence or taken from the cache).
+        public var reusedTokens = 0
+        /// Of those, tokens in blocks taken from the prefix cache (held by other sequences or
+        /// cached free).
+        public var cachedTokens = 0
+        public var cachedBlocks = 0
+    }
+
+    private var sequences: [SequenceID: Sequence] = [:]
+    private var nextID = 0
+    private let lock = NSLock()
+    public private(set) var copyOnWriteCount = 0
+
+    public init(pool: BlockPool) {
+        self.pool = pool
+    }
+
+    private var B: Int { pool.layout.blockTokens }
+
+    private func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    private func sequence(_ id: SequenceID) throws -> Sequence {
+        guard let s = sequences[id] else { throw KVCacheError.unknownSequence(id) }
+        return s
+    }
+
+    // MARK: - Sequences
+
+    public func createSequence() -> SequenceID {
+        withLock {
+            let id = SequenceID(raw: nextID)
+            nextID += 1
+            sequences[id] = Sequence()
+            return id
+        }
+    }
+
+    /// A new sequence sharing every block of `id` (each block's refcount + 1).
+    public func fork(_ id: SequenceID) throws -> SequenceID {
+        try withLock {
+            var copy = try sequence(id)
+            copy.lastPrefixHit = PrefixHit()
+            for block in copy.table { pool.retain(block) }
+            let newID = SequenceID(raw: nextID)
+            nextID += 1
+            sequences[newID] = copy
+            return newID
+        }
+    }
+
+    /// Drops the sequence and its references, tail blocks first (so they are evicted first).
+    public func release(_ id: SequenceID) {
+        withLock {
+            guard let s = sequences.removeValue(forKey: id) else { return }
+            for block in s.table.reversed() { pool.release(block) }
+        }
+    }
+
+    public var sequenceIDs: [SequenceID] { withLock { sequences.keys.sorted() } }
+
+    public func tokens(of id: SequenceID) throws -> [TokenID] { try withLock { try sequence(id).tokens } }
+    public func tokenCount(of id: SequenceID) throws -> Int { try withLock { try sequence(id).tokens.count } }
+    public func blockTable(of id: SequenceID) throws -> [Int] { try withLock { try sequence(id).table } }
+    public func lastPrefixHit(of id: SequenceID) throws -> PrefixHit { try withLock { try sequence(id).lastPrefixHit } }
+
+    /// Tokens that fit in the pool's free blocks (not counting room left in partly
+    /// filled blocks).
+    public var freeTokenCapacity: Int { withLock { pool.freeCount * B } }
+
+    // MARK: - Prefix reuse
+
+    /// Readies `id` for the full context `context` (non-empty) and returns how many leading
+    /// tokens are already in the cache: the caller computes only `context[n...]`.
+    ///
+    /// Keeps the longest common prefix with what the sequence holds (dropping the rest), then
+    /// takes further full blocks from the prefix cache where their hashes match. The last
+    /// token of `context` is always left to compute, since its logits are needed.
+    @discardableResult
+    public func prepare(_ id: SequenceID, context: [TokenID]) throws -> Int {
+        precondition(!context.isEmpty, "a context has at least one token")
+        return try withLock {
+            var s = try sequence(id)
+            var common = 0
+            for (a, b) in zip(s.tokens, context) {
+                guard a == b else { break }
+                common += 1
+            }
+            common = min(common, context.count - 1)
+            if common < s.tokens.count { truncate(&s, to: common) }
+            var hit = PrefixHit()
+            while s.tokens.count % B == 0, s.tokens.count + B <= context.count - 1 {
+                let start = s.tokens.count
+                let parent = s.hashes.last
+                let slice = context[start..<(start + B)]
+                let hash = BlockHash(parent: parent, tokens: slice)
+                guard let block = pool.cachedBlock(for: hash, parent: parent, tokens: slice) else { break }
+                pool.retain(block)
+                s.table.append(block)
+                s.tokens.append(contentsOf: slice)
+                s.hashes.append(hash)
+                hit.cachedTokens += B
+                hit.cachedBlocks += 1
+            }
+            hit.reusedTokens = s.tokens.count
+            s.lastPrefixHit = hit
+            sequences[id] = s
+            return s.tokens.count
+        }
+    }
+
+    /// Keeps the first `count` tokens of `id` and releases the blocks past them.
+    public func truncate(_ id: SequenceID, to count: Int) throws {
+        try withLock {
+            var s = try sequence(id)
+            truncate(&s, to: min(count, s.tokens.count))
+            sequences[id] = s
+        }
+    }
+
+    private func truncate(_ s: inout Sequence, to count: Int) {
+        let keep = (count + B - 1) / B
+        while s.table.count > keep { pool.release(s.table.removeLast()) }
+        s.tokens.removeLast(s.tokens.count - count)
+        s.hashes.removeLast(s.hashes.count - count / B)
+    }
+
+    // MARK: - Writing
+
+    /// Makes room for `additional` tokens after the ones `id` holds: copies a shared last
+    /// block (copy-on-write), unhashes a held-alone one, and allocates new blocks. Either all
+    /// of that happens or, when the pool has too few free blocks, nothing and it throws.
+    public func reserve(_ id: SequenceID, additional: Int) throws {
+        try withLock {
+            var s = try sequence(id)
+            let n = s.tokens.count
+            let target = n + additional
+            let partial = n / B < s.table.count ? s.table[n / B] : nil
+            let needsCopy = partial.map { pool.refCounts[$0] > 1 } ?? false
+            let newBlocks = max(0, (target + B - 1) / B - s.table.count)
+            let needed = newBlocks + (needsCopy ? 1 : 0)
+            guard needed <= pool.freeCount else {
+                throw KVCacheError.outOfBlocks(needed: needed, free: pool.freeCount, blockTokens: B)
+            }
+            if let block = partial {
+                if needsCopy {
+                    let copy = pool.allocate()!
+                    pool.copyBlock(from: block, to: copy, tokens: n % B)
+                    pool.release(block)
+                    s.table[n / B] = copy
+                    copyOnWriteCount += 1
+                } else {
+                    pool.forgetHash(block)
+                    pool.setFill(block, n % B)
+                }
+            }
+            for _ in 0..<newBlocks { s.table.append(pool.allocate()!) }
+            sequences[id] = s
+        }
+    }
+
+    /// Physical block and row of `position` (which must be reserved).
+    @inline(__always)
+    public func slot(in table: [Int], position: Int) -> (block: Int, offset: Int) {
+        (table[position / B], position % B)
+    }
+
+    /// Records `tokens` as written after the ones `id` holds (their keys and values must
+    /// already be in the reserved slots) and registers every block that became full.
+    public func commit(_ id: SequenceID, tokens: ArraySlice<TokenID>) throws {
+        try withLock {
+            var s = try sequence(id)
+            precondition(s.tokens.count + tokens.count <= s.table.count * B, "commit past the reserved blocks")
+            for position in s.tokens.count..<(s.tokens.count + tokens.count) {
+                pool.markWritten(s.table[position / B], offset: position % B)
+            }
+            s.tokens.append(contentsOf: tokens)
+            while s.hashes.count < s.tokens.count / B {
+                let i = s.hashes.count
+                let parent = s.hashes.last
+                let slice = s.tokens[(i * B)..<((i + 1) * B)]
+                let hash = BlockHash(parent: parent, tokens: slice)
+                s.hashes.append(hash)
+                pool.register(s.table[i], hash: hash, parent: parent, tokens: slice)
+            }
+            sequences[id] = s
+        }
+    }
+
+    // MARK: - Snapshot
+
+    public func snapshot() -> KVCacheSnapshot {
+        withLock {
+            var owners = Array(repeating: [SequenceID](), count: pool.blockCount)
+            for (id, s) in sequences.sorted(by: { $0.key < $1.key }) {
+                for block in s.table { owners[block].append(id) }
+            }
+            let blocks = (0..<pool.blockCount).map { b in
+                KVCacheSnapshot.Block(
+                    id: b,
+                    state: pool.refCounts[b] > 0 ? .inUse : pool.isCachedFree(b) ? .cachedFree : .free,
+                    refCount: pool.refCounts[b], fill: pool.fills[b], owners: owners[b], hashed: pool.hashes[b] != nil)
+            }
+            let seqs = sequences.sorted(by: { $0.key < $1.key }).map { id, s in
+                KVCacheSnapshot.Sequence(id: id, tokenCount: s.tokens.count, table: s.table, lastPrefixHit: s.lastPrefixHit)
+            }
+            return KVCacheSnapshot(layout: pool.layout, blocks: blocks, sequences: seqs, copyOnWriteCount: copyOnWriteCount)
+        }
+    }
+}

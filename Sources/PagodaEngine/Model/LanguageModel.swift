@@ -1,0 +1,31 @@
+/// A GGUF model loaded for inference: the mapped file, its configuration and weight views,
+/// and a KV cache sized from a memory budget.
+public final class LanguageModel: @unchecked Sendable {
+    public let file: GGUFFile
+    public let config: ModelConfig
+    public let weights: ModelWeights
+    public let cache: KVCacheManager
+    public let transformer: Transformer
+
+    public struct Options: Sendable {
+        /// Bytes of KV cache memory (the pool is as many whole blocks as fit).
+        public var kvBudgetBytes = 256 << 20
+        public var blockTokens = 16
+        public var kvElement = KVCacheLayout.Element.f16
+        public var maxChunk = 64
+        public init() {}
+    }
+
+    public convenience init(path: String, options: Options = Options()) throws {
+        try self.init(file: GGUFFile(path: path), options: options)
+    }
+
+    public init(file: GGUFFile, options: Options = Options()) throws {
+        self.file = file
+        config = try ModelConfig(metadata: file.metadata)
+        weights = try ModelWeights(file: file, config: config)
+        let layout = KVCacheLayout(config: config, blockTokens: options.blockTokens, element: options.kvElement)
+        cache = KVCacheManager(pool: BlockPool(layout: layout, budgetBytes: options.kvBudgetBytes))
+        transformer = Transformer(config: config, weights: weights, cache: cache, maxChunk: options.maxChunk)
+    }
+}

@@ -1,0 +1,39 @@
+/// Activation buffers for one forward pass over up to `maxTokens` tokens, allocated once.
+/// Shapes are `(tokens, width)`, row-major.
+final class RunState {
+    let maxTokens: Int
+    let x: UnsafeMutablePointer<Float>        // (T, d_model) residual stream
+    let xb: UnsafeMutablePointer<Float>       // (T, d_model) normed input of a sub-layer
+    let xb2: UnsafeMutablePointer<Float>      // (T, d_model) sub-layer output
+    let q: UnsafeMutablePointer<Float>        // (T, heads · head_dim)
+    let k: UnsafeMutablePointer<Float>        // (T, kv_heads · head_dim)
+    let v: UnsafeMutablePointer<Float>        // (T, kv_heads · head_dim)
+    let attention: UnsafeMutablePointer<Float> // (T, heads · head_dim)
+    let gate: UnsafeMutablePointer<Float>     // (T, ffn)
+    let up: UnsafeMutablePointer<Float>       // (T, ffn)
+    let logits: UnsafeMutablePointer<Float>   // (vocab) of one token
+    let rowScratch: UnsafeMutablePointer<Float> // one dequantized weight row
+    let attentionKernel: PagedAttention
+
+    init(config c: ModelConfig, layout: KVCacheLayout, maxTokens: Int) {
+        self.maxTokens = maxTokens
+        let d = c.embeddingLength, qDim = c.headCount * c.headDimension, kvDim = c.kvHeadCount * c.headDimension
+        x = .allocate(capacity: maxTokens * d)
+        xb = .allocate(capacity: maxTokens * d)
+        xb2 = .allocate(capacity: maxTokens * d)
+        q = .allocate(capacity: maxTokens * qDim)
+        k = .allocate(capacity: maxTokens * kvDim)
+        v = .allocate(capacity: maxTokens * kvDim)
+        attention = .allocate(capacity: maxTokens * qDim)
+        gate = .allocate(capacity: maxTokens * c.feedForwardLength)
+        up = .allocate(capacity: maxTokens * c.feedForwardLength)
+        logits = .allocate(capacity: c.vocabularySize)
+        rowScratch = .allocate(capacity: max(d, qDim, c.feedForwardLength))
+        attentionKernel = PagedAttention(layout: layout, headCount: c.headCount, maxTokens: maxTokens)
+    }
+
+    deinit {
+        for buffer in [x, xb, xb2, q, k, v, attention, gate, up, logits, rowScratch] { buffer.deallocate() }
+        attentionKernel.deallocate()
+    }
+}

@@ -1,0 +1,146 @@
+/// A llama-family transformer (llama, qwen2) over quantized weights and a paged KV cache.
+///
+/// `forward` runs a chunk of tokens of one sequence through every layer, storing their keys
+/// and values in the sequence's blocks; prefill passes many tokens, decode one. Not
+/// thread-safe: one forward pass at a time.
+public final class Transformer: @unchecked Sendable {
+    public let config: ModelConfig
+    public let weights: ModelWeights
+    public let cache: KVCacheManager
+    /// Most tokens one forward pass takes; longer prompts are processed in chunks.
+    public let maxChunk: Int
+    private let state: RunState
+    private let rope: RoPE
+
+    public init(config: ModelConfig, weights: ModelWeights, cache: KVCacheManager, maxChunk: Int = 64) {
+        precondition(cache.layout.layerCount == config.layerCount && cache.layout.kvHeadCount == config.kvHeadCount
+                     && cache.layout.headDimension == config.headDimension, "KV layout does not match the model")
+        self.config = config
+        self.weights = weights
+        self.cache = cache
+        self.maxChunk = maxChunk
+        state = RunState(config: config, layout: cache.layout, maxTokens: maxChunk)
+        rope = RoPE(config: config, frequencyFactors: weights.ropeFrequencyFactors)
+    }
+
+    /// Logits of one token, valid until the next forward pass.
+    public var logits: UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: state.logits, count: config.vocabularySize)
+    }
+
+    /// Which tokens of a chunk need logits.
+    public enum LogitsWanted {
+        case none
+        case last
+        /// Each token's logits, handed to the closure with its index in the chunk.
+        case each((Int, UnsafeBufferPointer<Float>) -> Void)
+    }
+
+    /// Brings `sequence` to hold all of `context` and returns the logits after its last token.
+    /// Reuses what the cache already holds (the sequence's own tokens, cached prefix blocks)
+    /// and computes the rest in chunks of `maxChunk`. `each`, if given, receives the logits
+    /// after every computed token with its position.
+    @discardableResult
+    public func evaluate(_ sequence: SequenceID, context: [TokenID], each: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) throws -> UnsafeBufferPointer<Float> {
+        for token in context where token < 0 || Int(token) >= config.vocabularySize {
+            throw ModelError.tokenOutOfRange(token, vocabulary: config.vocabularySize)
+        }
+        var position = try cache.prepare(sequence, context: context)
+        while position < context.count {
+            let end = min(context.count, position + maxChunk)
+            let chunk = context[position..<end]
+            let start = position
+            let wanted: LogitsWanted = each.map { callback in .each { i, row in callback(start + i, row) } } ?? (end == context.count ? .last : .none)
+            try forward(chunk, sequence: sequence, logits: wanted)
+            position = end
+        }
+        return logits
+    }
+
+    /// Runs `tokens` at the positions after what `sequence` holds, stores their keys and values
+    /// and commits them. Throws `KVCacheError.outOfBlocks` (changing nothing) if the pool is full.
+    public func forward(_ tokens: ArraySlice<TokenID>, sequence: SequenceID, logits wanted: LogitsWanted) throws {
+        let T = tokens.count
+        precondition(T > 0 && T <= maxChunk, "chunk of \(T) tokens (1…\(maxChunk))")
+        let c = config, s = state
+        let d = c.embeddingLength, hd = c.headDimension
+        let qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd, ff = c.feedForwardLength
+        let first = try cache.tokenCount(of: sequence)
+        guard first + T <= c.contextLength else { throw ModelError.contextFull(needed: first + T, limit: c.contextLength) }
+        try cache.reserve(sequence, additional: T)
+        let table = try cache.blockTable(of: sequence)
+        let pool = cache.pool, layout = cache.layout
+
+        // Embedding lookup: x[t] = token_embd[token].
+        for (t, token) in tokens.enumerated() {
+            weights.tokenEmbedding.dequantizeRow(Int(token), into: s.x + t * d)
+        }
+
+        for (l, layer) in weights.layers.enumerated() {
+            // Attention: xb = RMSNorm(x) ⊙ w; q, k, v = xb·Wq, xb·Wk, xb·Wv (+ biases).
+            for t in 0..<T { Ops.rmsNorm(s.x + t * d, weight: layer.attentionNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb + t * d) }
+            layer.wq.multiply(s.xb, tokens: T, into: s.q, yStride: qDim, scratch: s.rowScratch)
+            layer.wk.multiply(s.xb, tokens: T, into: s.k, yStride: kvDim, scratch: s.rowScratch)
+            layer.wv.multiply(s.xb, tokens: T, into: s.v, yStride: kvDim, scratch: s.rowScratch)
+            if let b = layer.bq { Ops.addBias(s.q, b, rows: T) }
+            if let b = layer.bk { Ops.addBias(s.k, b, rows: T) }
+            if let b = layer.bv { Ops.addBias(s.v, b, rows: T) }
+
+            // RoPE on q and k, then k and v into this sequence's blocks.
+            for t in 0..<T {
+                let position = first + t
+                rope.apply(s.q + t * qDim, heads: c.headCount, position: position)
+                rope.apply(s.k + t * kvDim, heads: c.kvHeadCount, position: position)
+                let (block, row) = cache.slot(in: table, position: position)
+                let base = pool.blockBase(block)
+                for h in 0..<c.kvHeadCount {
+                    KVRows.store(s.k + t * kvDim + h * hd, n: hd, to: base,
+                                 index: layout.tileOffset(layer: l, value: false, head: h) + row * hd, element: layout.element)
+                    KVRows.store(s.v + t * kvDim + h * hd, n: hd, to: base,
+                                 index: layout.tileOffset(layer: l, value: true, head: h) + row * hd, element: layout.element)
+                }
+            }
+
+            // softmax(q·Kᵀ/√d)·V over the blocks, then x += attention·Wo.
+            s.attentionKernel.run(queries: s.q, tokens: T, first: first, table: table, layer: l, pool: pool, out: s.attention)
+            layer.wo.multiply(s.attention, tokens: T, into: s.xb2, yStride: d, scratch: s.rowScratch)
+            Ops.add(s.x, s.xb2, n: T * d)
+
+            // Feed-forward: x += (silu(xb·Wgate) ⊙ xb·Wup)·Wdown with xb = RMSNorm(x) ⊙ w.
+            for t in 0..<T { Ops.rmsNorm(s.x + t * d, weight: layer.ffnNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb + t * d) }
+            layer.gate.multiply(s.xb, tokens: T, into: s.gate, yStride: ff, scratch: s.rowScratch)
+            layer.up.multiply(s.xb, tokens: T, into: s.up, yStride: ff, scratch: s.rowScratch)
+            Ops.swiGLU(s.gate, s.up, n: T * ff)
+            layer.down.multiply(s.gate, tokens: T, into: s.xb2, yStride: d, scratch: s.rowScratch)
+            Ops.add(s.x, s.xb2, n: T * d)
+        }
+        try cache.commit(sequence, tokens: tokens)
+
+        // Final norm and LM head for the tokens whose logits are wanted.
+        func logitsOf(_ t: Int) {
+            Ops.rmsNorm(s.x + t * d, weight: weights.outputNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb)
+            weights.output.multiply(s.xb, tokens: 1, into: s.logits, yStride: c.vocabularySize, scratch: s.rowScratch)
+        }
+        switch wanted {
+        case .none: break
+        case .last: logitsOf(T - 1)
+        case .each(let callback):
+            for t in 0..<T {
+                logitsOf(t)
+                callback(t, logits)
+            }
+        }
+    }
+}
+
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+    case tokenOutOfRange(TokenID, vocabulary: Int)
+    case contextFull(needed: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case .tokenOutOfRange(let t, let n): "token id \(t) is outside the vocabulary (0..<\(n))"
+        case .contextFull(let needed, let limit): "the conversation needs \(needed) tokens, the model's context is \(limit)"
+        }
+    }
+}

@@ -1,0 +1,72 @@
+/// A read-only matrix whose rows are stored in a GGML block format, usually a view into the
+/// memory-mapped model file. Rows are contiguous: row `r` starts at `r · rowBytes`.
+///
+/// In GGML's shape order a weight of shape `[columns, rows]` maps a vector of `columns`
+/// inputs to `rows` outputs: `y = W x`, `y[r] = Σ_c W[r, c] · x[c]`.
+public struct QuantizedMatrix: @unchecked Sendable {
+    public let name: String
+    public let type: GGMLType
+    public let rows: Int
+    public let columns: Int
+    public let rowBytes: Int
+    public let base: UnsafeRawPointer
+    let format: QuantFormat.Type
+
+    public init(name: String, type: GGMLType, rows: Int, columns: Int, base: UnsafeRawPointer) throws {
+        guard let format = type.format else { throw QuantError.unsupported(type, operation: "matrix product") }
+        guard let rowBytes = type.rowBytes(columns) else { throw QuantError.partialBlock(type, elements: columns) }
+        self.name = name
+        self.type = type
+        self.rows = rows
+        self.columns = columns
+        self.rowBytes = rowBytes
+        self.base = base
+        self.format = format
+    }
+
+    public var byteCount: Int { rows * rowBytes }
+
+    /// Dequantizes row `r` into `out` (`columns` floats).
+    public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        let row = base + r * rowBytes
+        let blockSize = type.blockSize, blockBytes = type.bytesPerBlock
+        for b in 0..<(columns / blockSize) {
+            format.dequantize(block: row + b * blockBytes, into: out + b * blockSize)
+        }
+    }
+
+    /// `y[t][r] = Σ_c W[r, c] · x[t][c]` for `tokens` input vectors laid out one after the
+    /// other (`x` is `tokens × columns`, `y` is `tokens × rows`, row stride `yStride`).
+    /// Each weight row is dequantized once into `scratch` (`columns` floats) and used for
+    /// every token: reference kernel, O(rows · columns · tokens) multiply-adds.
+    public func multiply(
+        _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,
+        rowRange: Range<Int>? = nil, scratch: UnsafeMutablePointer<Float>
+    ) {
+        for r in rowRange ?? 0..<rows {
+            dequantizeRow(r, into: scratch)
+            for t in 0..<tokens {
+                y[t * yStride + r] = dot(scratch, x + t * columns, columns)
+            }
+        }
+    }
+}
+
+/// `Σ a[i] · b[i]` with four partial sums (lets the compiler vectorize).
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+    var i = 0
+    while i + 4 <= n {
+        s0 += a[i] * b[i]
+        s1 += a[i + 1] * b[i + 1]
+        s2 += a[i + 2] * b[i + 2]
+        s3 += a[i + 3] * b[i + 3]
+        i += 4
+    }
+    while i < n {
+        s0 += a[i] * b[i]
+        i += 1
+    }
+    return (s0 + s1) + (s2 + s3)
+}
