@@ -1,0 +1,106 @@
+import Foundation
+import XCTest
+@testable import PagodaEngine
+
+/// Tiled attention over scattered blocks equals naive softmax(QKᵀ/√d)V.
+final class PagedAttentionTests: XCTestCase {
+    /// softmax(q·kᵀ/√d)·v for query positions first..<first+tokens, causal, contiguous K/V
+    /// of shape (positions, kvHeads, d).
+    func naiveAttention(q: [Float], k: [Float], v: [Float], tokens: Int, first: Int, heads: Int, kvHeads: Int, d: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: tokens * heads * d)
+        let group = heads / kvHeads
+        for t in 0..<tokens {
+            for h in 0..<heads {
+                let g = h / group
+                let n = first + t + 1
+                var scores = [Double](repeating: 0, count: n)
+                for j in 0..<n {
+                    var s = 0.0
+                    for i in 0..<d { s += Double(q[(t * heads + h) * d + i]) * Double(k[(j * kvHeads + g) * d + i]) }
+                    scores[j] = s / Double(d).squareRoot()
+                }
+                let m = scores.max()!
+                let e = scores.map { exp($0 - m) }
+                let z = e.reduce(0, +)
+                for i in 0..<d {
+                    var acc = 0.0
+                    for j in 0..<n { acc += e[j] / z * Double(v[(j * kvHeads + g) * d + i]) }
+                    out[(t * heads + h) * d + i] = Float(acc)
+                }
+            }
+        }
+        return out
+    }
+
+    func check(blockTokens B: Int, heads: Int, kvHeads: Int, d: Int, first: Int, tokens: Int, element: KVCacheLayout.Element, seed: UInt32) {
+        var rng = XorShift32(seed: seed)
+        let length = first + tokens
+        let layers = 2, layer = 1
+        let layout = KVCacheLayout(layerCount: layers, kvHeadCount: kvHeads, headDimension: d, blockTokens: B, element: element)
+        let needed = (length + B - 1) / B
+        let pool = BlockPool(layout: layout, blockCount: needed + 5)
+        // Random physical placement: a shuffled choice of distinct blocks.
+        var ids = Array(0..<pool.blockCount)
+        for i in stride(from: ids.count - 1, to: 0, by: -1) { ids.swapAt(i, rng.nextInt(0..<(i + 1))) }
+        let table = Array(ids.prefix(needed))
+
+        func random(_ n: Int, scale: Float) -> [Float] {
+            (0..<n).map { _ in
+                let x = rng.nextSigned() * scale
+                return element == .f16 ? Float(Float16(x)) : x
+            }
+        }
+        let k = random(length * kvHeads * d, scale: 2)
+        let v = random(length * kvHeads * d, scale: 1)
+        let q = random(tokens * heads * d, scale: 2)
+        for p in 0..<length {
+            let base = pool.blockBase(table[p / B])
+            for g in 0..<kvHeads {
+                k.withUnsafeBufferPointer { kb in
+                    KVRows.store(kb.baseAddress! + (p * kvHeads + g) * d, n: d, to: base,
+                                 index: layout.tileOffset(layer: layer, value: false, head: g) + (p % B) * d, element: element)
+                }
+                v.withUnsafeBufferPointer { vb in
+                    KVRows.store(vb.baseAddress! + (p * kvHeads + g) * d, n: d, to: base,
+                                 index: layout.tileOffset(layer: layer, value: true, head: g) + (p % B) * d, element: element)
+                }
+            }
+        }
+        let kernel = PagedAttention(layout: layout, headCount: heads, maxTokens: tokens)
+        defer { kernel.deallocate() }
+        var out = [Float](repeating: .nan, count: tokens * heads * d)
+        q.withUnsafeBufferPointer { qb in
+            out.withUnsafeMutableBufferPointer { ob in
+                kernel.run(queries: qb.baseAddress!, tokens: tokens, first: first, table: table, layer: layer, pool: pool, out: ob.baseAddress!)
+            }
+        }
+        let expected = naiveAttention(q: q, k: k, v: v, tokens: tokens, first: first, heads: heads, kvHeads: kvHeads, d: d)
+        var worst: Float = 0
+        for (a, b) in zip(out, expected) {
+            worst = max(worst, abs(a - b) / max(1, abs(b)))
+        }
+        XCTAssertLessThanOrEqual(worst, 1e-5, "B=\(B) heads=\(heads)/\(kvHeads) d=\(d) first=\(first) tokens=\(tokens) \(element)")
+    }
+
+    func testMatchesNaiveAttentionOnRandomShapes() {
+        var rng = XorShift32(seed: 11)
+        for trial in 0..<40 {
+            let B = [1, 16, 64, 3, 7][trial % 5]
+            let kvHeads = [1, 2, 3][rng.nextInt(0..<3)]
+            let group = [1, 2, 3, 4][rng.nextInt(0..<4)]
+            let d = [8, 16, 64][rng.nextInt(0..<3)]
+            let first = rng.nextInt(0..<90)
+            let tokens = 1 + rng.nextInt(0..<12)
+            check(blockTokens: B, heads: kvHeads * group, kvHeads: kvHeads, d: d, first: first, tokens: tokens,
+                  element: trial % 2 == 0 ? .f32 : .f16, seed: UInt32(100 + trial))
+        }
+    }
+
+    func testDecodeAndPrefillEdgeCases() {
+        check(blockTokens: 16, heads: 9, kvHeads: 3, d: 64, first: 0, tokens: 1, element: .f32, seed: 1)   // one token
+        check(blockTokens: 16, heads: 9, kvHeads: 3, d: 64, first: 15, tokens: 1, element: .f32, seed: 2)  // fills a block
+        check(blockTokens: 16, heads: 9, kvHeads: 3, d: 64, first: 16, tokens: 1, element: .f32, seed: 3)  // starts a block
+        check(blockTokens: 16, heads: 14, kvHeads: 2, d: 64, first: 0, tokens: 40, element: .f16, seed: 4) // prefill across blocks
+        check(blockTokens: 1, heads: 4, kvHeads: 4, d: 16, first: 30, tokens: 5, element: .f32, seed: 5)   // no GQA, B = 1
+    }
+}
