@@ -1,0 +1,130 @@
+import Foundation
+
+/// GPT-2 style byte-level BPE: each pre-tokenized piece becomes UTF-8 bytes, each byte a
+/// printable stand-in character, and adjacent symbols merge by the rank of their pair in
+/// the merges list (lowest first, leftmost first on ties) until no listed pair is left.
+final class ByteLevelBPE: @unchecked Sendable {
+    /// GPT-2's `bytes_to_unicode`: printable bytes map to themselves, the rest to U+0100….
+    static let byteToCharacter: [UInt32] = {
+        var table = [UInt32](repeating: 0, count: 256)
+        var next: UInt32 = 256
+        for b in 0..<256 {
+            if (33...126).contains(b) || (161...172).contains(b) || (174...255).contains(b) {
+                table[b] = UInt32(b)
+            } else {
+                table[b] = next
+                next += 1
+            }
+        }
+        return table
+    }()
+
+    static let characterToByte: [UInt32: UInt8] = {
+        var map: [UInt32: UInt8] = [:]
+        for (b, c) in byteToCharacter.enumerated() { map[c] = UInt8(b) }
+        return map
+    }()
+
+    let vocabulary: Vocabulary
+    let preTokenizer: PreTokenizer
+    /// Token of each single byte's stand-in character (-1 if the vocabulary lacks it).
+    private let byteTokens: [TokenID]
+    /// (left, right) → (rank, merged token).
+    private let mergeTable: [UInt64: (rank: Int32, merged: TokenID)]
+    private let ignoreMerges: Bool
+    private var cache: [[UInt32]: [TokenID]] = [:]
+    private let lock = NSLock()
+
+    init(vocabulary v: Vocabulary) throws {
+        guard let pre = PreTokenizer.named(v.preTokenizer) else {
+            throw TokenizerError.unknownPreTokenizer(v.preTokenizer)
+        }
+        vocabulary = v
+        preTokenizer = pre
+        byteTokens = Self.byteToCharacter.map { c in v.idByText[String(Character(Unicode.Scalar(c)!))] ?? -1 }
+        var table: [UInt64: (Int32, TokenID)] = [:]
+        table.reserveCapacity(v.merges.count)
+        for (rank, merge) in v.merges.enumerated() {
+            guard let space = merge.firstIndex(of: " ") else { continue }
+            let left = String(merge[..<space]), right = String(merge[merge.index(after: space)...])
+            guard let l = v.idByText[left], let r = v.idByText[right], let m = v.idByText[left + right] else { continue }
+            let key = UInt64(UInt32(bitPattern: l)) << 32 | UInt64(UInt32(bitPattern: r))
+            if table[key] == nil { table[key] = (Int32(rank), m) }
+        }
+        mergeTable = table
+        ignoreMerges = ["llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral", "midm-2.0", "lfm2"].contains(v.preTokenizer)
+    }
+
+    /// Appends the tokens of `text` (code points, no special tokens in it) to `out`.
+    func encode(_ text: [UInt32], into out: inout [TokenID]) {
+        var start = 0
+        for length in preTokenizer.split(text) {
+            let piece = Array(text[start..<(start + length)])
+            start += length
+            lock.lock()
+            let cached = cache[piece]
+            lock.unlock()
+            if let cached {
+                out.append(contentsOf: cached)
+                continue
+            }
+            let tokens = encodePiece(piece)
+            out.append(contentsOf: tokens)
+            lock.lock()
+            if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
+            cache[piece] = tokens
+            lock.unlock()
+        }
+    }
+
+    private func encodePiece(_ piece: [UInt32]) -> [TokenID] {
+        var bytes: [UInt8] = []
+        for cp in piece { appendUTF8(cp, to: &bytes) }
+        let mapped = String(String.UnicodeScalarView(bytes.map { Unicode.Scalar(Self.byteToCharacter[Int($0)])! }))
+        if ignoreMerges, let whole = vocabulary.idByText[mapped] { return [whole] }
+        // One symbol per byte; -1 marks a byte the vocabulary cannot spell.
+        var symbols = bytes.map { byteTokens[Int($0)] }
+        while symbols.count > 1 {
+            var best: (rank: Int32, index: Int, merged: TokenID)?
+            for i in 0..<(symbols.count - 1) where symbols[i] >= 0 && symbols[i + 1] >= 0 {
+                let key = UInt64(UInt32(bitPattern: symbols[i])) << 32 | UInt64(UInt32(bitPattern: symbols[i + 1]))
+                if let m = mergeTable[key], best.map({ m.rank < $0.rank }) ?? true {
+                    best = (m.rank, i, m.merged)
+                }
+            }
+            guard let merge = best else { break }
+            symbols[merge.index] = merge.merged
+            symbols.remove(at: merge.index + 1)
+        }
+        return symbols.map { $0 >= 0 ? $0 : (vocabulary.unknown ?? 0) }
+    }
+
+    /// The bytes a token's text stands for.
+    static func decode(_ text: String) -> [UInt8] {
+        var out: [UInt8] = []
+        for scalar in text.unicodeScalars {
+            if let b = characterToByte[scalar.value] { out.append(b) } else { appendUTF8(scalar.value, to: &out) }
+        }
+        return out
+    }
+}
+
+/// Appends the UTF-8 encoding of `cp` to `bytes`.
+@inline(__always)
+func appendUTF8(_ cp: UInt32, to bytes: inout [UInt8]) {
+    switch cp {
+    case 0..<0x80: bytes.append(UInt8(cp))
+    case 0x80..<0x800:
+        bytes.append(UInt8(0xC0 | (cp >> 6)))
+        bytes.append(UInt8(0x80 | (cp & 0x3F)))
+    case 0x800..<0x10000:
+        bytes.append(UInt8(0xE0 | (cp >> 12)))
+        bytes.append(UInt8(0x80 | ((cp >> 6) & 0x3F)))
+        bytes.append(UInt8(0x80 | (cp & 0x3F)))
+    default:
+        bytes.append(UInt8(0xF0 | (cp >> 18)))
+        bytes.append(UInt8(0x80 | ((cp >> 12) & 0x3F)))
+        bytes.append(UInt8(0x80 | ((cp >> 6) & 0x3F)))
+        bytes.append(UInt8(0x80 | (cp & 0x3F)))
+    }
+}
