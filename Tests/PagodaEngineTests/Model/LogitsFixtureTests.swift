@@ -5,16 +5,10 @@ import XCTest
 /// Pagoda's logits on the default model against llama.cpp's, from
 /// `../shared/fixtures/logits/` (see the README there for how they were made).
 final class LogitsFixtureTests: XCTestCase {
-    static let fixtures = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("../shared/fixtures/logits").standardized
-
     func testDefaultModelMatchesLlamaCpp() throws {
-        let json = Self.fixtures.appendingPathComponent("smollm2-france.f32.json")
-        let raw = Self.fixtures.appendingPathComponent("smollm2-france.f32")
-        guard FileManager.default.fileExists(atPath: raw.path) else {
-            throw XCTSkip("needs llama.cpp's reference logits in ../shared/fixtures/logits/smollm2-france.f32 (+ .json)")
-        }
+        let folder = try SharedFixtures.folder("logits", needs: "llama.cpp's reference logits smollm2-france.f32 (+ .json)")
+        let json = folder.appendingPathComponent("smollm2-france.f32.json")
+        let raw = folder.appendingPathComponent("smollm2-france.f32")
         let meta = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
         let ids = (meta["ids"] as! [Int]).map { TokenID($0) }
         let vocabulary = meta["n_vocab"] as! Int
