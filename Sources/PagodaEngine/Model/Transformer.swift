@@ -40,12 +40,19 @@ public final class Transformer: @unchecked Sendable {
     /// Reuses what the cache already holds (the sequence's own tokens, cached prefix blocks)
     /// and computes the rest in chunks of `maxChunk`. `each`, if given, receives the logits
     /// after every computed token with its position.
+    /// `progress`, if given, is called after each chunk with the number of context tokens
+    /// now in the cache; it may throw (for instance `CancellationError`) to stop.
     @discardableResult
-    public func evaluate(_ sequence: SequenceID, context: [TokenID], each: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) throws -> UnsafeBufferPointer<Float> {
+    public func evaluate(
+        _ sequence: SequenceID, context: [TokenID],
+        each: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil,
+        progress: ((Int) throws -> Void)? = nil
+    ) throws -> UnsafeBufferPointer<Float> {
         for token in context where token < 0 || Int(token) >= config.vocabularySize {
             throw ModelError.tokenOutOfRange(token, vocabulary: config.vocabularySize)
         }
         var position = try cache.prepare(sequence, context: context)
+        try progress?(position)
         while position < context.count {
             let end = min(context.count, position + maxChunk)
             let chunk = context[position..<end]
@@ -53,6 +60,7 @@ public final class Transformer: @unchecked Sendable {
             let wanted: LogitsWanted = each.map { callback in .each { i, row in callback(start + i, row) } } ?? (end == context.count ? .last : .none)
             try forward(chunk, sequence: sequence, logits: wanted)
             position = end
+            try progress?(position)
         }
         return logits
     }

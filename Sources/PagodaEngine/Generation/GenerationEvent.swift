@@ -1,0 +1,60 @@
+/// What a generation reports, in order: prompt progress, then text as it is decoded, then
+/// exactly one `finished`.
+public enum GenerationEvent: Sendable, Equatable {
+    /// Prompt tokens processed so far (reused ones count as processed).
+    case promptProgress(done: Int, total: Int)
+    /// A piece of the reply: always whole UTF-8 characters.
+    case text(String)
+    case finished(FinishReason, GenerationStats)
+}
+
+public enum FinishReason: Sendable, Equatable, CustomStringConvertible {
+    /// The model produced an end-of-turn token.
+    case endOfGeneration
+    /// A stop string appeared; it is not part of the reply.
+    case stopString(String)
+    /// The token limit was reached.
+    case length
+    case cancelled
+    /// The engine could not go on (a full KV pool, a context too long); the message says why.
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .endOfGeneration: "end of turn"
+        case .stopString(let s): "stop string \(s.debugDescription)"
+        case .length: "token limit"
+        case .cancelled: "stopped"
+        case .failed(let message): "error: \(message)"
+        }
+    }
+}
+
+/// Timing and memory of one generation.
+public struct GenerationStats: Sendable, Equatable, Codable {
+    public var promptTokens = 0
+    /// Prompt tokens that needed no computation (already in this conversation's cache or
+    /// taken from the prefix cache).
+    public var reusedPromptTokens = 0
+    /// Of those, tokens found in blocks of other conversations (prefix-cache hits).
+    public var prefixCacheHitTokens = 0
+    public var prefixCacheHitBlocks = 0
+    public var prefillSeconds = 0.0
+    public var generatedTokens = 0
+    public var decodeSeconds = 0.0
+    public var timeToFirstTokenSeconds = 0.0
+    public var kvBlocksInUse = 0
+    public var kvBlocksTotal = 0
+
+    public init() {}
+
+    /// Prompt tokens computed per second.
+    public var prefillTokensPerSecond: Double {
+        prefillSeconds > 0 ? Double(promptTokens - reusedPromptTokens) / prefillSeconds : 0
+    }
+
+    /// Generated tokens per second, after the first.
+    public var decodeTokensPerSecond: Double {
+        decodeSeconds > 0 && generatedTokens > 1 ? Double(generatedTokens - 1) / decodeSeconds : 0
+    }
+}
