@@ -1,0 +1,100 @@
+import XCTest
+@testable import PagodaEngine
+
+/// Generation end to end on the default model.
+final class EngineTests: XCTestCase {
+    func engine(kvMiB: Int = 64) throws -> Engine {
+        var options = LanguageModel.Options()
+        options.kvBudgetBytes = kvMiB << 20
+        return try Engine(model: LanguageModel(file: RealModels.file(.smolLM2), options: options))
+    }
+
+    func collect(_ stream: AsyncStream<GenerationEvent>) async -> (String, FinishReason?, GenerationStats?, [GenerationEvent]) {
+        var text = "", reason: FinishReason?, stats: GenerationStats?, events: [GenerationEvent] = []
+        for await event in stream {
+            events.append(event)
+            switch event {
+            case .text(let t): text += t
+            case .finished(let r, let s): reason = r; stats = s
+            case .promptProgress: break
+            }
+        }
+        return (text, reason, stats, events)
+    }
+
+    func testCapitalOfFranceIsParis() async throws {
+        let e = try engine()
+        let context = try e.applyChatTemplate([
+            ChatMessage(.system, PromptLibrary.builtInDefault),
+            ChatMessage(.user, "What is the capital of France?"),
+        ])
+        XCTAssertEqual(context.count, 37, "the reference conversation of ../shared/fixtures/logits")
+        var request = Engine.Request(sequence: e.model.cache.createSequence(), context: context)
+        request.sampling = .greedy
+        request.maxTokens = 30
+        let (text, reason, stats, events) = await collect(e.generate(request))
+        XCTAssertTrue(text.contains("Paris"), text)
+        XCTAssertEqual(reason, .endOfGeneration)
+        XCTAssertEqual(stats?.promptTokens, 37)
+        XCTAssertGreaterThan(stats?.generatedTokens ?? 0, 1)
+        XCTAssertEqual(events.first, .promptProgress(done: 0, total: 37))
+        guard case .finished = events.last else { return XCTFail("finished comes last") }
+    }
+
+    func testSameSeedSameReplyAndANewTurnReusesTheCache() async throws {
+        let e = try engine()
+        var sampling = SamplingParameters()
+        sampling.temperature = 0.9
+        sampling.seed = 42
+        let context = try e.applyChatTemplate([ChatMessage(.user, "Tell me a short story about a cat.")])
+        var replies: [String] = []
+        for _ in 0..<2 {
+            var request = Engine.Request(sequence: e.model.cache.createSequence(), context: context)
+            request.sampling = sampling
+            request.maxTokens = 24
+            replies.append(await collect(e.generate(request)).0)
+        }
+        XCTAssertEqual(replies[0], replies[1])
+        // The second conversation found the first one's full blocks in the prefix cache.
+        let snapshot = e.model.cache.snapshot()
+        XCTAssertGreaterThan(snapshot.sharedBlocks, 0)
+    }
+
+    func testStopStringEndsTheReply() async throws {
+        let e = try engine()
+        var request = Engine.Request(sequence: e.model.cache.createSequence(),
+                                     context: try e.applyChatTemplate([ChatMessage(.user, "Count from 1 to 10, separated by commas.")]))
+        request.sampling = .greedy
+        request.maxTokens = 60
+        request.stopStrings = ["5"]
+        let (text, reason, _, _) = await collect(e.generate(request))
+        XCTAssertEqual(reason, .stopString("5"), text)
+        XCTAssertFalse(text.contains("5"))
+    }
+
+    func testAPromptLongerThanThePoolIsAClearError() async throws {
+        let e = try engine(kvMiB: 1)  // 2 blocks of 16 tokens
+        let long = Array(repeating: TokenID(28), count: 200)
+        let (_, reason, _, _) = await collect(e.generate(Engine.Request(sequence: e.model.cache.createSequence(), context: long)))
+        guard case .failed(let message) = reason else { return XCTFail("\(String(describing: reason))") }
+        XCTAssertTrue(message.contains("KV cache is full"), message)
+    }
+
+    func testCancellingStopsBeforeTheLimit() async throws {
+        let e = try engine()
+        var request = Engine.Request(sequence: e.model.cache.createSequence(),
+                                     context: try e.applyChatTemplate([ChatMessage(.user, "Write a long essay about the sea.")]))
+        request.sampling = .greedy
+        request.maxTokens = 400
+        var pieces = 0
+        for await event in e.generate(request) {
+            if case .text = event { pieces += 1 }
+            if pieces == 3 { break }  // dropping the stream cancels the generation
+        }
+        // The engine's queue is free again soon: a new request completes.
+        var next = Engine.Request(sequence: e.model.cache.createSequence(), context: [1, 9690])
+        next.maxTokens = 1
+        let (_, reason, _, _) = await collect(e.generate(next))
+        XCTAssertNotNil(reason)
+    }
+}
