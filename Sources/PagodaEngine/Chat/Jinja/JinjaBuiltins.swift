@@ -1,0 +1,349 @@
+import Foundation
+
+/// Globals, filters, tests and methods templates use.
+extension JinjaRenderer {
+    func builtinGlobals() -> [String: JinjaValue] {
+        let now = self.now
+        return [
+            "raise_exception": .function(JinjaFunction(name: "raise_exception") { args, _, _ in
+                throw JinjaError(kind: .raised, message: args.first?.text ?? "", line: 0, column: 0)
+            }),
+            "strftime_now": .function(JinjaFunction(name: "strftime_now") { args, _, _ in
+                .string(strftime(args.first?.text ?? "", now()))
+            }),
+            "namespace": .function(JinjaFunction(name: "namespace") { args, kwargs, _ in
+                var values = JinjaDict()
+                if case .dict(let d)? = args.first { for (k, v) in d.entries { values[k] = v } }
+                for (k, v) in kwargs.entries { values[k] = v }
+                return .namespace(JinjaNamespace(values))
+            }),
+            "range": .function(JinjaFunction(name: "range") { args, _, _ in
+                let n = args.map { Int($0.number ?? 0) }
+                let (start, stop, step) = n.count == 1 ? (0, n[0], 1) : (n[0], n.count > 1 ? n[1] : 0, n.count > 2 ? n[2] : 1)
+                guard step != 0 else { return .list([]) }
+                return .list(Array(stride(from: start, to: stop, by: step)).map { .int($0) })
+            }),
+            "dict": .function(JinjaFunction(name: "dict") { args, kwargs, _ in
+                var d = JinjaDict()
+                if case .dict(let base)? = args.first { for (k, v) in base.entries { d[k] = v } }
+                for (k, v) in kwargs.entries { d[k] = v }
+                return .dict(d)
+            }),
+        ]
+    }
+
+    // MARK: - Filters
+
+    func applyFilter(_ name: String, _ v: JinjaValue, _ args: [JinjaValue], _ kwargs: JinjaDict) throws -> JinjaValue {
+        func arg(_ i: Int, _ key: String) -> JinjaValue? { i < args.count ? args[i] : kwargs[key] }
+        switch name {
+        case "trim", "strip":
+            return .string(v.text.trimmingCharacters(in: .whitespacesAndNewlines))
+        case "upper": return .string(v.text.uppercased())
+        case "lower": return .string(v.text.lowercased())
+        case "title": return .string(titleCase(v.text))
+        case "capitalize": return .string(v.text.prefix(1).uppercased() + v.text.dropFirst().lowercased())
+        case "string": return .string(v.text)
+        case "safe", "e", "escape", "forceescape":
+            if name == "safe" { return v }
+            return .string(v.text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&#34;").replacingOccurrences(of: "'", with: "&#39;"))
+        case "length", "count":
+            switch v {
+            case .string(let s): return .int(s.count)
+            case .list(let l): return .int(l.count)
+            case .dict(let d): return .int(d.count)
+            case .undefined: return .int(0)
+            default: throw error("object of type '\(v.typeName)' has no len()")
+            }
+        case "default", "d":
+            let fallback = arg(0, "default_value") ?? .string("")
+            let boolean = arg(1, "boolean")?.truthy ?? false
+            return v.isUndefined || (boolean && !v.truthy) ? fallback : v
+        case "first":
+            if case .string(let s) = v { return s.first.map { .string(String($0)) } ?? .undefined("first") }
+            return try iterate(v).first ?? .undefined("first")
+        case "last":
+            if case .string(let s) = v { return s.last.map { .string(String($0)) } ?? .undefined("last") }
+            return try iterate(v).last ?? .undefined("last")
+        case "list": return .list(try iterate(v))
+        case "reverse":
+            if case .string(let s) = v { return .string(String(s.reversed())) }
+            return .list(try iterate(v).reversed())
+        case "join":
+            let separator = arg(0, "d")?.text ?? ""
+            var items = try iterate(v)
+            if let attribute = arg(1, "attribute") { items = try items.map { try self.attribute($0, attribute.text) } }
+            return .string(items.map(\.text).joined(separator: separator))
+        case "tojson":
+            let indent = arg(0, "indent").flatMap { $0.number.map { Int($0) } }
+            return .string(JinjaJSON.dump(v, indent: indent, sortKeys: kwargs["sort_keys"]?.truthy ?? false))
+        case "int":
+            switch v {
+            case .int: return v
+            case .double(let d): return .int(Int(d))
+            case .bool(let b): return .int(b ? 1 : 0)
+            case .string(let s): return .int(Int(s.trimmingCharacters(in: .whitespaces)) ?? Int(Double(s) ?? 0))
+            default: return arg(0, "default") ?? .int(0)
+            }
+        case "float":
+            if let n = v.number { return .double(n) }
+            if case .string(let s) = v, let d = Double(s.trimmingCharacters(in: .whitespaces)) { return .double(d) }
+            return arg(0, "default") ?? .double(0)
+        case "abs":
+            switch v {
+            case .int(let i): return .int(abs(i))
+            case .double(let d): return .double(abs(d))
+            default: throw error("bad operand type for abs(): '\(v.typeName)'")
+            }
+        case "round":
+            let precision = Int(arg(0, "precision")?.number ?? 0)
+            let factor = pow(10, Double(precision))
+            return .double(((v.number ?? 0) * factor).rounded(.toNearestOrEven) / factor)
+        case "replace":
+            guard let old = arg(0, "old"), let new = arg(1, "new") else { throw error("replace needs two arguments") }
+            return .string(v.text.replacingOccurrences(of: old.text, with: new.text))
+        case "indent":
+            let width = arg(0, "width")
+            let pad = width.map { w -> String in if case .string(let s) = w { s } else { String(repeating: " ", count: Int(w.number ?? 4)) } } ?? "    "
+            let first = arg(1, "first")?.truthy ?? false
+            let blank = arg(2, "blank")?.truthy ?? false
+            let lines = v.text.components(separatedBy: "\n")
+            let out = lines.enumerated().map { i, l -> String in
+                if i == 0 && !first { return l }
+                if l.isEmpty && !blank { return l }
+                return pad + l
+            }
+            return .string(out.joined(separator: "\n"))
+        case "center":
+            let width = Int(arg(0, "width")?.number ?? 80)
+            let s = v.text
+            let total = max(0, width - s.count)
+            let left = total / 2 + (total % 2 == 1 && width % 2 == 1 ? 1 : 0)
+            return .string(String(repeating: " ", count: left) + s + String(repeating: " ", count: total - left))
+        case "unique":
+            var seen: [JinjaValue] = []
+            for item in try iterate(v) where !seen.contains(where: { $0.equals(item) }) { seen.append(item) }
+            return .list(seen)
+        case "items":
+            guard case .dict(let d) = v else { return .list([]) }
+            return .list(d.pairs.map { .list([$0.key, $0.value]) })
+        case "dictsort":
+            guard case .dict(let d) = v else { throw error("dictsort needs a dict") }
+            func sortKey(_ k: JinjaValue) -> JinjaValue { if case .string(let s) = k { return .string(s.lowercased()) }; return k }
+            return .list(d.pairs.sorted { sortKey($0.key).less(than: sortKey($1.key)) ?? false }.map { .list([$0.key, $0.value]) })
+        case "sort":
+            let reverse = arg(0, "reverse")?.truthy ?? false
+            let attributeName = arg(2, "attribute")?.text
+            var items = try iterate(v)
+            func key(_ x: JinjaValue) throws -> JinjaValue { try attributeName.map { try self.attribute(x, $0) } ?? x }
+            items = try items.sorted { a, b in
+                let ka = try key(a), kb = try key(b)
+                return (reverse ? kb.less(than: ka) : ka.less(than: kb)) ?? false
+            }
+            return .list(items)
+        case "sum":
+            var total = JinjaValue.int(Int(arg(1, "start")?.number ?? 0))
+            for item in try iterate(v) {
+                let value = try arg(0, "attribute").map { try self.attribute(item, $0.text) } ?? item
+                total = try binary("+", total, value)
+            }
+            return total
+        case "min", "max":
+            let items = try iterate(v)
+            guard var best = items.first else { return .undefined(name) }
+            for item in items.dropFirst() where (name == "min" ? item.less(than: best) : best.less(than: item)) ?? false { best = item }
+            return best
+        case "map":
+            guard v.truthy else { return .list([]) }  // jinja2 maps nothing over a falsy value
+            let items = try iterate(v)
+            if let attributeName = kwargs["attribute"] {
+                return .list(try items.map { item in
+                    let value = try self.attribute(item, attributeName.text)
+                    return value.isUndefined ? (kwargs["default"] ?? value) : value
+                })
+            }
+            guard let filterName = args.first?.text else { throw error("map needs a filter or attribute") }
+            return .list(try items.map { try applyFilter(filterName, $0, Array(args.dropFirst()), JinjaDict()) })
+        case "select", "reject", "selectattr", "rejectattr":
+            guard v.truthy else { return .list([]) }  // jinja2 selects nothing from a falsy value
+            let items = try iterate(v)
+            let byAttribute = name.hasSuffix("attr")
+            let keep = name.hasPrefix("select")
+            return .list(try items.filter { item in
+                var subject = item
+                var rest = args
+                if byAttribute {
+                    guard let a = rest.first else { throw error("\(name) needs an attribute") }
+                    subject = try attribute(item, a.text)
+                    rest.removeFirst()
+                }
+                guard let test = rest.first else { return subject.truthy == keep }
+                return try applyTest(test.text, subject, Array(rest.dropFirst())) == keep
+            })
+        case "batch":
+            let size = max(1, Int(arg(0, "linecount")?.number ?? 1))
+            let items = try iterate(v)
+            return .list(stride(from: 0, to: items.count, by: size).map { .list(Array(items[$0..<min($0 + size, items.count)])) })
+        case "wordcount":
+            return .int(v.text.split { $0.isWhitespace }.count)
+        case "pprint":
+            return .string(v.repr)
+        default:
+            throw error("no filter named '\(name)'")
+        }
+    }
+
+    private func titleCase(_ s: String) -> String {
+        var out = ""
+        var previousIsLetter = false
+        for c in s {
+            out += previousIsLetter ? c.lowercased() : c.uppercased()
+            previousIsLetter = c.isLetter
+        }
+        return out
+    }
+
+    // MARK: - Tests
+
+    func applyTest(_ name: String, _ v: JinjaValue, _ args: [JinjaValue]) throws -> Bool {
+        switch name {
+        case "defined": return !v.isUndefined
+        case "undefined": return v.isUndefined
+        case "none": return v.isNone
+        case "boolean": if case .bool = v { return true } else { return false }
+        case "true": if case .bool(true) = v { return true } else { return false }
+        case "false": if case .bool(false) = v { return true } else { return false }
+        case "string": if case .string = v { return true } else { return false }
+        case "number": switch v { case .int, .double: return true; default: return false }
+        case "integer": if case .int = v { return true } else { return false }
+        case "float": if case .double = v { return true } else { return false }
+        case "mapping": switch v { case .dict: return true; default: return false }
+        case "sequence": switch v { case .list, .string, .dict: return true; default: return false }
+        case "iterable": switch v { case .list, .string, .dict, .namespace: return true; default: return false }
+        case "callable": if case .function = v { return true } else { return false }
+        case "lower": return v.text == v.text.lowercased()
+        case "upper": return v.text == v.text.uppercased()
+        case "odd": return Int(v.number ?? 0) % 2 != 0
+        case "even": return Int(v.number ?? 0) % 2 == 0
+        case "divisibleby":
+            let d = Int(args.first?.number ?? 1)
+            return d != 0 && Int(v.number ?? 0) % d == 0
+        case "equalto", "eq", "==", "sameas": return v.equals(args.first ?? .none)
+        case "ne", "!=": return !v.equals(args.first ?? .none)
+        case "lt", "lessthan", "<": return v.less(than: args.first ?? .none) ?? false
+        case "gt", "greaterthan", ">": return (args.first ?? .none).less(than: v) ?? false
+        case "le", "<=": return v.equals(args.first ?? .none) || (v.less(than: args.first ?? .none) ?? false)
+        case "ge", ">=": return v.equals(args.first ?? .none) || ((args.first ?? .none).less(than: v) ?? false)
+        case "in": return try contains(args.first ?? .list([]), v)
+        default: throw error("no test named '\(name)'")
+        }
+    }
+
+    // MARK: - Methods
+
+    /// `object.method(args)` for Python's str, dict and list methods; nil if `object` has no
+    /// such method (then the attribute is looked up as usual).
+    func callMethod(_ object: JinjaValue, _ method: String, _ args: [JinjaValue], _ kwargs: JinjaDict) throws -> JinjaValue? {
+        switch object {
+        case .string(let s):
+            let a0 = args.first?.text
+            switch method {
+            case "startswith", "endswith":
+                let candidates: [String] = if case .list(let items)? = args.first { items.map(\.text) } else { [a0 ?? ""] }
+                return .bool(candidates.contains { method == "startswith" ? s.hasPrefix($0) : s.hasSuffix($0) })
+            case "strip", "lstrip", "rstrip":
+                let set = a0.map { CharacterSet(charactersIn: $0) } ?? .whitespacesAndNewlines
+                var scalars = Substring(s).unicodeScalars[...]
+                if method != "rstrip" { while let f = scalars.first, set.contains(f) { scalars.removeFirst() } }
+                if method != "lstrip" { while let l = scalars.last, set.contains(l) { scalars.removeLast() } }
+                return .string(String(String.UnicodeScalarView(scalars)))
+            case "split", "rsplit":
+                let limit = Int((args.count > 1 ? args[1] : kwargs["maxsplit"])?.number ?? -1)
+                return .list(pythonSplit(s, separator: a0, limit: limit, fromRight: method == "rsplit").map { .string($0) })
+            case "splitlines": return .list(s.components(separatedBy: .newlines).map { .string($0) })
+            case "replace":
+                guard args.count >= 2 else { throw error("replace needs two arguments") }
+                return .string(s.replacingOccurrences(of: args[0].text, with: args[1].text))
+            case "upper": return .string(s.uppercased())
+            case "lower": return .string(s.lowercased())
+            case "title": return .string(titleCase(s))
+            case "capitalize": return .string(s.prefix(1).uppercased() + s.dropFirst().lowercased())
+            case "find", "rfind", "index":
+                guard let needle = a0 else { return .int(-1) }
+                let range = method == "rfind" ? s.range(of: needle, options: .backwards) : s.range(of: needle)
+                guard let range else {
+                    if method == "index" { throw error("substring not found") }
+                    return .int(-1)
+                }
+                return .int(s.distance(from: s.startIndex, to: range.lowerBound))
+            case "count": return .int(a0.map { $0.isEmpty ? s.count + 1 : s.components(separatedBy: $0).count - 1 } ?? 0)
+            case "join": return .string(try args.first.map { try iterate($0).map(\.text).joined(separator: s) } ?? "")
+            case "format":
+                var out = s
+                for a in args { if let r = out.range(of: "{}") { out.replaceSubrange(r, with: a.text) } }
+                for (k, v) in kwargs.entries { out = out.replacingOccurrences(of: "{\(k)}", with: v.text) }
+                return .string(out)
+            case "removeprefix": return .string(a0.map { s.hasPrefix($0) ? String(s.dropFirst($0.count)) : s } ?? s)
+            case "removesuffix": return .string(a0.map { s.hasSuffix($0) ? String(s.dropLast($0.count)) : s } ?? s)
+            case "isdigit": return .bool(!s.isEmpty && s.allSatisfy(\.isNumber))
+            case "isalpha": return .bool(!s.isEmpty && s.allSatisfy(\.isLetter))
+            case "isspace": return .bool(!s.isEmpty && s.allSatisfy(\.isWhitespace))
+            default: return nil
+            }
+        case .dict(let d):
+            switch method {
+            case "items": return .list(d.pairs.map { .list([$0.key, $0.value]) })
+            case "keys": return .list(d.keyValues)
+            case "values": return .list(d.pairs.map(\.value))
+            case "get": return d[value: args.first ?? .none] ?? (args.count > 1 ? args[1] : .none)
+            default: return nil
+            }
+        case .list(let items):
+            switch method {
+            case "index":
+                guard let i = items.firstIndex(where: { $0.equals(args.first ?? .none) }) else { throw error("value is not in list") }
+                return .int(i)
+            case "count": return .int(items.filter { $0.equals(args.first ?? .none) }.count)
+            case "append", "pop", "insert", "extend", "remove", "clear", "sort", "reverse":
+                // The sandbox transformers renders with forbids changing lists.
+                throw error("access to attribute '\(method)' of 'list' object is unsafe")
+            default: return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    private func pythonSplit(_ s: String, separator: String?, limit: Int, fromRight: Bool) -> [String] {
+        guard let separator, !separator.isEmpty else {
+            var parts = s.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+            if limit >= 0, parts.count > limit + 1 {
+                // Re-join the tail (approximation of Python's whitespace maxsplit).
+                let head = fromRight ? Array(parts.suffix(limit)) : Array(parts.prefix(limit))
+                let rest = fromRight ? parts.dropLast(limit).joined(separator: " ") : parts.dropFirst(limit).joined(separator: " ")
+                parts = fromRight ? [rest] + head : head + [rest]
+            }
+            return parts
+        }
+        var parts = s.components(separatedBy: separator)
+        if limit >= 0, parts.count > limit + 1 {
+            if fromRight {
+                parts = [parts.dropLast(limit).joined(separator: separator)] + parts.suffix(limit)
+            } else {
+                parts = Array(parts.prefix(limit)) + [parts.dropFirst(limit).joined(separator: separator)]
+            }
+        }
+        return parts
+    }
+}
+
+/// C `strftime` of `date` in UTC.
+func strftime(_ format: String, _ date: Date) -> String {
+    var t = time_t(date.timeIntervalSince1970)
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    var buffer = [Int8](repeating: 0, count: 256)
+    let n = strftime(&buffer, buffer.count, format, &parts)
+    return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -1,0 +1,219 @@
+import Foundation
+
+/// A parsed Jinja template, rendered the way Hugging Face transformers renders chat
+/// templates (`trim_blocks`, `lstrip_blocks`, loop controls, `raise_exception`,
+/// `strftime_now`, a `tojson` that keeps non-ASCII text).
+public struct JinjaTemplate: @unchecked Sendable {
+    let nodes: [JinjaNode]
+    /// The clock `strftime_now` reads (tests pin it).
+    public var now: @Sendable () -> Date = { Date() }
+
+    /// Parses `source`; a syntax error names its line and column.
+    public init(_ source: String) throws {
+        nodes = try JinjaParser.parse(source)
+    }
+
+    /// Renders with `variables` as the template's globals.
+    public func render(_ variables: [String: JinjaValue]) throws -> String {
+        let renderer = JinjaRenderer(globals: variables, now: now)
+        var out = ""
+        try renderer.render(nodes, into: &out)
+        return out
+    }
+}
+
+/// Loop control, carried as errors out of the loop body.
+enum JinjaLoopControl: Error { case breakLoop, continueLoop }
+
+/// Evaluates nodes against a stack of scopes. Loops and macros push scopes; `set` writes the
+/// innermost (so, as in Jinja, a `set` inside a loop does not survive the loop).
+final class JinjaRenderer: @unchecked Sendable {
+    var scopes: [[String: JinjaValue]]
+    let now: @Sendable () -> Date
+    var line = 1
+    var column = 1
+
+    init(globals: [String: JinjaValue], now: @escaping @Sendable () -> Date) {
+        self.now = now
+        scopes = [[:], globals]
+        scopes[0] = builtinGlobals()
+    }
+
+    func error(_ message: String) -> JinjaError {
+        JinjaError(kind: .runtime, message: message, line: line, column: column)
+    }
+
+    func lookup(_ name: String) -> JinjaValue {
+        for scope in scopes.reversed() {
+            if let v = scope[name] { return v }
+        }
+        return .undefined(name)
+    }
+
+    func assign(_ name: String, _ value: JinjaValue) {
+        scopes[scopes.count - 1][name] = value
+    }
+
+    // MARK: - Nodes
+
+    func render(_ nodes: [JinjaNode], into out: inout String) throws {
+        for node in nodes { try render(node, into: &out) }
+    }
+
+    func render(_ node: JinjaNode, into out: inout String) throws {
+        switch node {
+        case .text(let t):
+            out += t
+        case .output(let expr, let l, let c):
+            line = l; column = c
+            out += try evaluate(expr).text
+        case .ifBlock(let branches, let otherwise):
+            for (condition, body) in branches where try evaluate(condition).truthy {
+                return try render(body, into: &out)
+            }
+            try render(otherwise, into: &out)
+        case .forBlock(let targets, let iterableExpr, let filter, let body, let otherwise, let l, let c):
+            line = l; column = c
+            try renderFor(targets, iterableExpr, filter, body, otherwise, into: &out)
+        case .set(let targets, let attribute, let valueExpr, let l, let c):
+            line = l; column = c
+            let value = try evaluate(valueExpr)
+            if let attribute {
+                guard case .namespace(let ns) = lookup(targets[0]) else {
+                    throw error("cannot set attribute '\(attribute)' of \(lookup(targets[0]).typeName)")
+                }
+                ns.values[attribute] = value
+            } else if targets.count == 1 {
+                assign(targets[0], value)
+            } else {
+                let items = try iterate(value)
+                guard items.count == targets.count else { throw error("cannot unpack \(items.count) values into \(targets.count)") }
+                for (t, v) in zip(targets, items) { assign(t, v) }
+            }
+        case .setBlock(let name, let body, let filters):
+            var text = ""
+            try render(body, into: &text)
+            var value = JinjaValue.string(text)
+            for (f, args, kwargs) in filters { value = try applyFilter(f, value, args.map(evaluate), try keywords(kwargs)) }
+            assign(name, value)
+        case .macro(let name, let parameters, let body):
+            assign(name, makeMacro(name, parameters, body))
+        case .callBlock(let call, let parameters, let body, let l, let c):
+            line = l; column = c
+            let caller = makeMacro("caller", parameters, body)
+            guard case .call(let target, let args, let kwargs) = call else { throw error("call block needs a macro call") }
+            let function = try evaluate(target)
+            guard case .function(let f) = function else { throw error("\(function.typeName) is not callable") }
+            out += try f.call(args.map(evaluate), try keywords(kwargs), caller).text
+        case .filterBlock(let filters, let body, let l, let c):
+            var text = ""
+            try render(body, into: &text)
+            line = l; column = c
+            var value = JinjaValue.string(text)
+            for (f, args, kwargs) in filters { value = try applyFilter(f, value, args.map(evaluate), try keywords(kwargs)) }
+            out += value.text
+        case .breakLoop: throw JinjaLoopControl.breakLoop
+        case .continueLoop: throw JinjaLoopControl.continueLoop
+        }
+    }
+
+    private func renderFor(_ targets: [String], _ iterableExpr: JinjaExpr, _ filter: JinjaExpr?, _ body: [JinjaNode], _ otherwise: [JinjaNode], into out: inout String) throws {
+        var items = try iterate(try evaluate(iterableExpr))
+        scopes.append([:])
+        defer { scopes.removeLast() }
+        func bind(_ item: JinjaValue) throws {
+            if targets.count == 1 {
+                assign(targets[0], item)
+            } else {
+                let parts = try iterate(item)
+                guard parts.count == targets.count else { throw error("cannot unpack \(parts.count) values into \(targets.count)") }
+                for (t, v) in zip(targets, parts) { assign(t, v) }
+            }
+        }
+        if let filter {
+            items = try items.filter { item in
+                try bind(item)
+                return try evaluate(filter).truthy
+            }
+        }
+        if items.isEmpty { return try render(otherwise, into: &out) }
+        let count = items.count
+        for (i, item) in items.enumerated() {
+            scopes[scopes.count - 1] = [:]
+            try bind(item)
+            var loop = JinjaDict()
+            loop["index"] = .int(i + 1)
+            loop["index0"] = .int(i)
+            loop["revindex"] = .int(count - i)
+            loop["revindex0"] = .int(count - i - 1)
+            loop["first"] = .bool(i == 0)
+            loop["last"] = .bool(i == count - 1)
+            loop["length"] = .int(count)
+            loop["previtem"] = i > 0 ? items[i - 1] : .undefined("loop.previtem")
+            loop["nextitem"] = i + 1 < count ? items[i + 1] : .undefined("loop.nextitem")
+            loop["depth"] = .int(1)
+            loop["depth0"] = .int(0)
+            loop["cycle"] = .function(JinjaFunction(name: "cycle") { args, _, _ in
+                args.isEmpty ? .none : args[i % args.count]
+            })
+            assign("loop", .dict(loop))
+            do {
+                try render(body, into: &out)
+            } catch JinjaLoopControl.continueLoop {
+                continue
+            } catch JinjaLoopControl.breakLoop {
+                break
+            }
+        }
+    }
+
+    private func makeMacro(_ name: String, _ parameters: [(String, JinjaExpr?)], _ body: [JinjaNode]) -> JinjaValue {
+        // Macros see the template's top-level variables as they are when called (as in Jinja),
+        // not the caller's loop variables.
+        return .function(JinjaFunction(name: name) { [unowned self] args, kwargs, caller in
+            let saved = self.scopes
+            self.scopes = Array(self.scopes.prefix(2))
+            self.scopes.append([:])
+            defer { self.scopes = saved }
+            var extra: [JinjaValue] = []
+            for (i, (param, defaultExpr)) in parameters.enumerated() {
+                if i < args.count {
+                    self.assign(param, args[i])
+                } else if let v = kwargs[param] {
+                    self.assign(param, v)
+                } else if let defaultExpr {
+                    self.assign(param, try self.evaluate(defaultExpr))
+                } else {
+                    self.assign(param, .undefined(param))
+                }
+            }
+            if args.count > parameters.count { extra = Array(args[parameters.count...]) }
+            self.assign("varargs", .list(extra))
+            var rest = JinjaDict()
+            for (k, v) in kwargs.entries where !parameters.contains(where: { $0.0 == k }) { rest[k] = v }
+            self.assign("kwargs", .dict(rest))
+            if let caller { self.assign("caller", caller) }
+            var text = ""
+            try self.render(body, into: &text)
+            return .string(text)
+        })
+    }
+
+    func keywords(_ pairs: [(String, JinjaExpr)]) throws -> JinjaDict {
+        var d = JinjaDict()
+        for (k, e) in pairs { d[k] = try evaluate(e) }
+        return d
+    }
+
+    /// Items of an iterable value: list items, dict keys, string characters.
+    func iterate(_ value: JinjaValue) throws -> [JinjaValue] {
+        switch value {
+        case .list(let items): return items
+        case .dict(let d): return d.keyValues
+        case .string(let s): return s.map { .string(String($0)) }
+        case .undefined: return []
+        case .namespace(let n): return n.values.keys.map { .string($0) }
+        default: throw error("'\(value.typeName)' object is not iterable")
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+
+/// A value in a Jinja template, with Python's semantics where templates rely on them
+/// (truthiness, `str()`, `repr()`, comparisons, ordered dicts).
+public indirect enum JinjaValue: Sendable {
+    case undefined(String)            // what was looked up, for error messages
+    case none
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case list([JinjaValue])
+    case dict(JinjaDict)
+    case function(JinjaFunction)
+    case namespace(JinjaNamespace)
+
+    public var isUndefined: Bool { if case .undefined = self { true } else { false } }
+    public var isNone: Bool { if case .none = self { true } else { false } }
+
+    /// Python truthiness.
+    public var truthy: Bool {
+        switch self {
+        case .undefined, .none: false
+        case .bool(let b): b
+        case .int(let i): i != 0
+        case .double(let d): d != 0
+        case .string(let s): !s.isEmpty
+        case .list(let l): !l.isEmpty
+        case .dict(let d): !d.isEmpty
+        case .function, .namespace: true
+        }
+    }
+
+    /// Python `str()`, as `{{ x }}` prints it.
+    public var text: String {
+        switch self {
+        case .undefined: ""
+        case .string(let s): s
+        default: repr
+        }
+    }
+
+    /// Python `repr()`.
+    public var repr: String {
+        switch self {
+        case .undefined: ""
+        case .none: "None"
+        case .bool(let b): b ? "True" : "False"
+        case .int(let i): String(i)
+        case .double(let d): Self.pythonFloat(d)
+        case .string(let s): Self.pythonRepr(s)
+        case .list(let items): "[" + items.map(\.repr).joined(separator: ", ") + "]"
+        case .dict(let d): "{" + d.pairs.map { "\($0.key.repr): \($0.value.repr)" }.joined(separator: ", ") + "}"
+        case .function(let f): "<function \(f.name)>"
+        case .namespace(let n): "<Namespace \(n.values.entries.map { "\($0.key)=\($0.value.repr)" }.joined(separator: ", "))>"
+        }
+    }
+
+    static func pythonFloat(_ d: Double) -> String {
+        if d.isNaN { return "nan" }
+        if d.isInfinite { return d > 0 ? "inf" : "-inf" }
+        if d == d.rounded(), abs(d) < 1e16 { return String(format: "%.1f", d) }
+        return "\(d)"
+    }
+
+    static func pythonRepr(_ s: String) -> String {
+        let quote: Character = s.contains("'") && !s.contains("\"") ? "\"" : "'"
+        var out = String(quote)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if Character(scalar) == quote { out += "\\\(quote)" } else if scalar.value < 0x20 || scalar.value == 0x7F {
+                    out += String(format: "\\x%02x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + String(quote)
+    }
+
+    var typeName: String {
+        switch self {
+        case .undefined: "undefined"
+        case .none: "NoneType"
+        case .bool: "bool"
+        case .int: "int"
+        case .double: "float"
+        case .string: "str"
+        case .list: "list"
+        case .dict: "dict"
+        case .function: "function"
+        case .namespace: "Namespace"
+        }
+    }
+
+    /// Python `==`.
+    public func equals(_ other: JinjaValue) -> Bool {
+        switch (self, other) {
+        case (.undefined, .undefined), (.none, .none): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.double(let a), .double(let b)): a == b
+        case (.int(let a), .double(let b)), (.double(let b), .int(let a)): Double(a) == b
+        case (.bool(let a), .int(let b)), (.int(let b), .bool(let a)): (a ? 1 : 0) == b
+        case (.string(let a), .string(let b)): a == b
+        case (.list(let a), .list(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.equals($1) }
+        case (.dict(let a), .dict(let b)): a.count == b.count && a.pairs.allSatisfy { e in b[value: e.key].map { $0.equals(e.value) } ?? false }
+        case (.namespace(let a), .namespace(let b)): a === b
+        default: false
+        }
+    }
+
+    var number: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        case .bool(let b): b ? 1 : 0
+        default: nil
+        }
+    }
+
+    /// Python `<`; nil where Python raises.
+    func less(than other: JinjaValue) -> Bool? {
+        switch (self, other) {
+        case (.string(let a), .string(let b)): return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars)
+        case (.list(let a), .list(let b)):
+            for (x, y) in zip(a, b) where !x.equals(y) { return x.less(than: y) }
+            return a.count < b.count
+        default:
+            guard let a = number, let b = other.number else { return nil }
+            return a < b
+        }
+    }
+}
+
+/// A dictionary that keeps insertion order, as Python's does. Keys are usually strings but
+/// may be numbers (`{1024: 256}`); a key is found by its type and value.
+public struct JinjaDict: Sendable {
+    public private(set) var keyValues: [JinjaValue] = []
+    private var storage: [String: JinjaValue] = [:]
+
+    public init() {}
+    public init(_ pairs: [(String, JinjaValue)]) { for (k, v) in pairs { self[k] = v } }
+
+    static func id(_ key: JinjaValue) -> String {
+        switch key {
+        case .string(let s): "s" + s
+        case .int(let i): "n" + String(i)
+        case .double(let d): d == d.rounded() && abs(d) < 1e18 ? "n" + String(Int(d)) : "d" + String(d)
+        case .bool(let b): "n" + (b ? "1" : "0")
+        case .none: "none"
+        default: "?" + key.repr
+        }
+    }
+
+    public subscript(key: String) -> JinjaValue? {
+        get { storage["s" + key] }
+        set { self[value: .string(key)] = newValue }
+    }
+
+    public subscript(value key: JinjaValue) -> JinjaValue? {
+        get { storage[Self.id(key)] }
+        set {
+            let id = Self.id(key)
+            if let newValue {
+                if storage.updateValue(newValue, forKey: id) == nil { keyValues.append(key) }
+            } else if storage.removeValue(forKey: id) != nil {
+                keyValues.removeAll { Self.id($0) == id }
+            }
+        }
+    }
+
+    public var count: Int { keyValues.count }
+    public var isEmpty: Bool { keyValues.isEmpty }
+    /// Keys as text (for string-keyed dicts).
+    public var keys: [String] { keyValues.map(\.text) }
+    public var entries: [(key: String, value: JinjaValue)] { keyValues.map { ($0.text, storage[Self.id($0)]!) } }
+    public var pairs: [(key: JinjaValue, value: JinjaValue)] { keyValues.map { ($0, storage[Self.id($0)]!) } }
+}
+
+/// `namespace()`: the one mutable object templates have, for state that survives loops.
+public final class JinjaNamespace: @unchecked Sendable {
+    var values = JinjaDict()
+    init(_ values: JinjaDict) { self.values = values }
+}
+
+/// A callable: a built-in global or a template macro.
+public struct JinjaFunction: Sendable {
+    let name: String
+    let call: @Sendable (_ positional: [JinjaValue], _ keywords: JinjaDict, _ caller: JinjaValue?) throws -> JinjaValue
+}
