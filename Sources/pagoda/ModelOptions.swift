@@ -8,6 +8,12 @@ struct ModelOptions: ParsableArguments {
     @Option(name: [.customShort("m"), .long], help: "Path to a GGUF file, or the name of a known model (see `pagoda pull --list`).")
     var model: String?
 
+    init() {}
+
+    init(model: String?) {
+        self.model = model
+    }
+
     /// The GGUF path to load: `--model` as given, a known model's cached file (pulled if
     /// missing), or the default model.
     func resolve() throws -> String {

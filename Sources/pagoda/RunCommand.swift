@@ -31,6 +31,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("stats-json"), help: "Write the generation's stats to this file as JSON.")
     var statsJSON: String?
 
+    @Option(name: .customLong("chat-template"), help: "'chatml' or a Jinja file, instead of the model's template.")
+    var chatTemplate: String?
+
     func validate() throws {
         if chat && raw { throw ValidationError("give --chat or --raw, not both") }
         guard maxTokens > 0 else { throw ValidationError("-n must be positive") }
@@ -40,6 +43,8 @@ struct RunCommand: AsyncParsableCommand {
         let engine = try reportingErrors {
             try Engine(path: try modelOptions.resolve(), options: try cacheOptions.modelOptions())
         }
+        if let warning = engine.templateWarning { Terminal.printError("pagoda: \(warning)") }
+        let template = try chatTemplate.map { name in try reportingErrors { try engine.template(named: name) } }
         let context: [TokenID]
         if raw {
             context = engine.tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
@@ -47,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
             var messages: [ChatMessage] = []
             if let system = try reportingErrors({ try systemPrompt.resolve() }) { messages.append(ChatMessage(.system, system)) }
             messages.append(ChatMessage(.user, prompt))
-            context = try reportingErrors { try engine.applyChatTemplate(messages) }
+            context = try reportingErrors { try engine.applyChatTemplate(messages, using: template) }
         }
         var request = Engine.Request(sequence: engine.model.cache.createSequence(), context: context)
         request.sampling = sampling.parameters

@@ -7,12 +7,42 @@ public final class Engine: @unchecked Sendable {
     public let model: LanguageModel
     public let tokenizer: Tokenizer
     public let template: ChatTemplate
+    /// Why the model's own template is not used, when it is not (it did not parse).
+    public let templateWarning: String?
     private let queue = DispatchQueue(label: "pagoda.engine", qos: .userInitiated)
 
+    /// `template` overrides the model's `tokenizer.chat_template`; without either, ChatML.
     public init(model: LanguageModel, template: ChatTemplate? = nil) throws {
         self.model = model
         tokenizer = try Tokenizer(metadata: model.file.metadata)
-        self.template = template ?? ChatMLTemplate()
+        if let template {
+            self.template = template
+            templateWarning = nil
+        } else {
+            (self.template, templateWarning) = Self.modelTemplate(model.file.metadata, tokenizer.vocabulary)
+        }
+    }
+
+    /// The model's own chat template, or ChatML and the reason it could not be used.
+    static func modelTemplate(_ metadata: GGUFMetadata, _ vocabulary: Vocabulary) -> (ChatTemplate, String?) {
+        guard let source = try? metadata.string("tokenizer.chat_template", default: nil) else {
+            return (ChatMLTemplate(), nil)
+        }
+        func text(_ id: TokenID?) -> String { id.map { vocabulary.tokens[Int($0)] } ?? "" }
+        do {
+            return (try JinjaChatTemplate(source: source, name: "model", bosToken: text(vocabulary.bos), eosToken: text(vocabulary.eos)), nil)
+        } catch {
+            return (ChatMLTemplate(), "the model's chat template does not parse (\(error)); using ChatML instead")
+        }
+    }
+
+    /// A template by name (`chatml`) or from a Jinja file, for `--chat-template`.
+    public func template(named nameOrPath: String) throws -> ChatTemplate {
+        if nameOrPath.lowercased() == "chatml" { return ChatMLTemplate() }
+        let source = try String(contentsOfFile: nameOrPath, encoding: .utf8)
+        let v = tokenizer.vocabulary
+        return try JinjaChatTemplate(source: source, name: nameOrPath,
+                                     bosToken: v.bos.map { v.tokens[Int($0)] } ?? "", eosToken: v.eos.map { v.tokens[Int($0)] } ?? "")
     }
 
     public convenience init(path: String, options: LanguageModel.Options = .init(), template: ChatTemplate? = nil) throws {
@@ -20,9 +50,11 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// The prompt tokens for `messages` in the model's chat format, special tokens parsed.
-    public func applyChatTemplate(_ messages: [ChatMessage], addGenerationPrompt: Bool = true) throws -> [TokenID] {
-        let text = try template.render(messages, addGenerationPrompt: addGenerationPrompt)
-        return tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+    /// Like transformers' `apply_chat_template(tokenize=True)`: the rendered text is encoded
+    /// with special tokens parsed and no BOS added (templates write their own).
+    public func applyChatTemplate(_ messages: [ChatMessage], addGenerationPrompt: Bool = true, using template: ChatTemplate? = nil) throws -> [TokenID] {
+        let text = try (template ?? self.template).render(messages, addGenerationPrompt: addGenerationPrompt)
+        return tokenizer.encode(text, addSpecial: false, parseSpecial: true)
     }
 
     public struct Request: Sendable {
