@@ -1,0 +1,81 @@
+import Foundation
+
+/// Prompt-processing and generation speed, in the spirit of llama-bench: `pp` runs `p`
+/// prompt tokens in one forward pass, `tg` then generates `n` tokens one at a time; each is
+/// repeated after a warm-up and reported as median, min and max tokens per second.
+public struct Benchmark {
+    public struct Result: Sendable, Codable, Equatable {
+        public let tokens: Int
+        public let median: Double
+        public let min: Double
+        public let max: Double
+
+        init(tokens: Int, rates: [Double]) {
+            let sorted = rates.sorted()
+            self.tokens = tokens
+            median = sorted.isEmpty ? 0 : sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            min = sorted.first ?? 0
+            max = sorted.last ?? 0
+        }
+    }
+
+    public let model: LanguageModel
+
+    public init(model: LanguageModel) {
+        self.model = model
+    }
+
+    /// Runs `repetitions` (after one warm-up) of pp`promptTokens` and tg`generateTokens`.
+    public func run(promptTokens p: Int, generateTokens n: Int, repetitions: Int) throws -> (pp: Result, tg: Result) {
+        var random = SeededRandom(seed: 1)
+        let vocabulary = model.config.vocabularySize
+        var ppRates: [Double] = [], tgRates: [Double] = []
+        for rep in 0...repetitions {
+            let prompt = (0..<p).map { _ in TokenID(random.next() % UInt64(vocabulary)) }
+            let sequence = model.cache.createSequence()
+            defer { model.cache.release(sequence) }
+            let t0 = DispatchTime.now()
+            var start = 0
+            while start < p {
+                let end = Swift.min(p, start + model.transformer.maxChunk)
+                try model.transformer.forward(prompt[start..<end], sequence: sequence, logits: end == p ? .last : .none)
+                start = end
+            }
+            let t1 = DispatchTime.now()
+            var token = argmax(model.transformer.logits)
+            for _ in 0..<n {
+                try model.transformer.forward([token], sequence: sequence, logits: .last)
+                token = argmax(model.transformer.logits)
+            }
+            let t2 = DispatchTime.now()
+            guard rep > 0 else { continue }  // warm-up
+            ppRates.append(Double(p) / seconds(t0, t1))
+            tgRates.append(Double(n) / seconds(t1, t2))
+        }
+        return (Result(tokens: p, rates: ppRates), Result(tokens: n, rates: tgRates))
+    }
+
+    private func seconds(_ a: DispatchTime, _ b: DispatchTime) -> Double {
+        Double(b.uptimeNanoseconds - a.uptimeNanoseconds) / 1e9
+    }
+
+    private func argmax(_ x: UnsafeBufferPointer<Float>) -> TokenID {
+        var best = 0
+        for i in 1..<x.count where x[i] > x[best] { best = i }
+        return TokenID(best)
+    }
+
+    /// Tokenizer throughput: MB of `text` encoded per second (median of `repetitions`).
+    public static func tokenizer(_ tokenizer: Tokenizer, text: String, repetitions: Int) -> (megabytesPerSecond: Double, tokens: Int) {
+        var rates: [Double] = []
+        var count = 0
+        let bytes = Double(text.utf8.count)
+        for _ in 0..<repetitions {
+            let t0 = DispatchTime.now()
+            count = tokenizer.encode(text).count
+            let t1 = DispatchTime.now()
+            rates.append(bytes / 1e6 / (Double(t1.uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9))
+        }
+        return (Result(tokens: count, rates: rates).median, count)
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import PagodaEngine
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Prompt-processing and generation speed (like llama-bench), or tokenizer speed."
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .customShort("p"), help: "Prompt tokens processed in one go.")
+    var promptTokens = 128
+
+    @Option(name: .customShort("n"), help: "Tokens generated one at a time.")
+    var generateTokens = 64
+
+    @Option(name: [.customShort("t"), .long], help: "Threads (this build computes on one).")
+    var threads = 1
+
+    @Option(name: [.customShort("r"), .long], help: "Repetitions after one warm-up.")
+    var repetitions = 5
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    @Option(name: .customLong("tokenizer-text"), help: "Benchmark the tokenizer on this file instead of the model.")
+    var tokenizerText: String?
+
+    func validate() throws {
+        guard promptTokens > 0, generateTokens >= 0, repetitions > 0 else { throw ValidationError("-p and -r must be positive, -n not negative") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let path = try modelOptions.resolve()
+            if let tokenizerText {
+                let file = try GGUFFile(path: path)
+                let tokenizer = try Tokenizer(metadata: file.metadata)
+                let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: tokenizerText)), as: UTF8.self)
+                let (rate, tokens) = Benchmark.tokenizer(tokenizer, text: text, repetitions: repetitions)
+                if json {
+                    print("{\"model\":\"\(file.name)\",\"bytes\":\(text.utf8.count),\"tokens\":\(tokens),\"mb_per_s\":\(rate)}")
+                } else {
+                    print(String(format: "tokenizer %@: %d bytes → %d tokens, median %.2f MB/s (%d runs)", file.name, text.utf8.count, tokens, rate, repetitions))
+                }
+                return
+            }
+            var options = LanguageModel.Options()
+            options.maxChunk = max(64, promptTokens)
+            let model = try LanguageModel(path: path, options: options)
+            let (pp, tg) = try Benchmark(model: model).run(promptTokens: promptTokens, generateTokens: generateTokens, repetitions: repetitions)
+            let types = Set(model.file.tensors.map(\.type.name)).sorted().joined(separator: "/")
+            if json {
+                func object(_ r: Benchmark.Result) -> String { "{\"tokens\":\(r.tokens),\"median\":\(r.median),\"min\":\(r.min),\"max\":\(r.max)}" }
+                print("{\"model\":\"\(model.file.name)\",\"types\":\"\(types)\",\"threads\":\(threads),\"kernels\":\"scalar\",\"pp\":\(object(pp)),\"tg\":\(object(tg))}")
+            } else {
+                print("model: \(model.file.name) (\(types)), threads: 1, kernels: scalar")
+                print(String(format: "pp%-5d %8.2f t/s (min %.2f, max %.2f)", pp.tokens, pp.median, pp.min, pp.max))
+                print(String(format: "tg%-5d %8.2f t/s (min %.2f, max %.2f)", tg.tokens, tg.median, tg.min, tg.max))
+            }
+        }
+    }
+}
