@@ -74,10 +74,13 @@ public final class Engine: @unchecked Sendable {
     /// Generates a reply to `request.context`. Events arrive as the work happens; the stream
     /// ends after `.finished`. Cancelling the consuming task (or dropping the stream) stops
     /// the generation before its next token.
-    public func generate(_ request: Request) -> AsyncStream<GenerationEvent> {
+    ///
+    /// `stop`, if given, stops the generation the same way but keeps the stream open, so the
+    /// final `.finished(.cancelled, …)` still arrives.
+    public func generate(_ request: Request, stop: StopSignal? = nil) -> AsyncStream<GenerationEvent> {
         let (stream, continuation) = AsyncStream<GenerationEvent>.makeStream(bufferingPolicy: .unbounded)
-        let flag = CancellationFlag()
-        continuation.onTermination = { _ in flag.cancel() }
+        let flag = stop ?? StopSignal()
+        continuation.onTermination = { _ in flag.stop() }
         queue.async { [self] in
             run(request, cancelled: flag) { continuation.yield($0) }
             continuation.finish()
@@ -86,7 +89,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// The generation loop, synchronous, on the engine's queue.
-    private func run(_ r: Request, cancelled: CancellationFlag, emit: @escaping (GenerationEvent) -> Void) {
+    private func run(_ r: Request, cancelled: StopSignal, emit: @escaping (GenerationEvent) -> Void) {
         var stats = GenerationStats()
         stats.promptTokens = r.context.count
         let start = DispatchTime.now()
@@ -156,10 +159,11 @@ public final class Engine: @unchecked Sendable {
     }
 }
 
-/// A flag set from any thread (stream termination) and read by the generation loop.
-final class CancellationFlag: @unchecked Sendable {
+/// Asks a generation to stop before its next token; set from any thread.
+public final class StopSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var value = false
-    func cancel() { lock.lock(); value = true; lock.unlock() }
-    var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    public init() {}
+    public func stop() { lock.lock(); value = true; lock.unlock() }
+    public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return value }
 }

@@ -1,0 +1,103 @@
+import PagodaEngine
+
+/// What the stats pane says about the model (gathered once at start).
+public struct ModelInfo: Equatable, Sendable {
+    public var name: String
+    public var architecture: String
+    /// Weight bytes per tensor type, largest first.
+    public var weightTypes: [(type: String, mebibytes: Double)]
+    public var threads: Int
+    public var contextLength: Int
+
+    public init(name: String, architecture: String, weightTypes: [(type: String, mebibytes: Double)], threads: Int, contextLength: Int) {
+        self.name = name
+        self.architecture = architecture
+        self.weightTypes = weightTypes
+        self.threads = threads
+        self.contextLength = contextLength
+    }
+
+    public static func == (a: ModelInfo, b: ModelInfo) -> Bool {
+        a.name == b.name && a.architecture == b.architecture && a.threads == b.threads && a.contextLength == b.contextLength
+            && a.weightTypes.map(\.type) == b.weightTypes.map(\.type)
+    }
+}
+
+/// Sampling and length settings, changed with `/set`.
+public struct ChatSettings: Equatable, Sendable {
+    public var sampling = SamplingParameters()
+    public var maxTokens = 512
+    public init() {}
+}
+
+/// A reply being generated.
+public struct ActiveGeneration: Equatable, Sendable {
+    public let id: Int
+    public let conversation: Int
+    public var promptDone = 0
+    public var promptTotal = 0
+}
+
+/// The whole UI state: one value, changed only by `update`.
+public struct AppState: Equatable, Sendable {
+    public var width: Int
+    public var height: Int
+    public var conversations: [Conversation]
+    public var focused = 0
+    public var input = InputLine()
+    public var settings = ChatSettings()
+    /// nil: shown when the terminal is wide enough.
+    public var statsVisible: Bool?
+    public var generation: ActiveGeneration?
+    public var nextGenerationID = 1
+    public var nextConversationNumber = 2
+    public var kv: KVCacheSnapshot?
+    public var model: ModelInfo
+    public var defaultSystemPrompt: String?
+    /// Ctrl-C at an idle prompt asks first.
+    public var confirmingQuit = false
+    public var shouldQuit = false
+    /// A one-line hint under the transcript.
+    public var status: String?
+
+    public init(width: Int, height: Int, model: ModelInfo, systemPrompt: String?) {
+        self.width = width
+        self.height = height
+        self.model = model
+        defaultSystemPrompt = systemPrompt
+        conversations = [Conversation(number: 1, systemPrompt: systemPrompt)]
+    }
+
+    public var current: Conversation {
+        get { conversations[focused] }
+        set { conversations[focused] = newValue }
+    }
+
+    public var isGenerating: Bool { generation != nil }
+}
+
+/// Everything that reaches the UI: keys, resizes, and the engine's reports.
+public enum AppMessage: Equatable, Sendable {
+    case key(Key)
+    case paste(String)
+    case resize(width: Int, height: Int)
+    case generation(id: Int, GenerationEvent)
+    case kvChanged(KVCacheSnapshot)
+    /// The runtime made or forked a sequence for a conversation.
+    case sequenceAssigned(conversation: Int, SequenceID)
+    case systemPromptLoaded(conversation: Int, text: String)
+    /// Something the runtime could not do, said in one line.
+    case notice(String)
+}
+
+/// Work `update` asks the runtime to do; results come back as messages.
+public enum Effect: Equatable, Sendable {
+    /// Generate a reply for conversation `conversation` with these messages.
+    case generate(id: Int, conversation: Int, sequence: SequenceID?, messages: [ChatMessage], settings: ChatSettings)
+    case cancel(id: Int)
+    /// A sequence sharing every block of `source` for conversation `conversation`.
+    case fork(source: SequenceID, conversation: Int)
+    case release(SequenceID)
+    case loadSystemPrompt(name: String, conversation: Int)
+    case quit
+}

@@ -1,0 +1,72 @@
+/// The slash commands, their help, and tab completion.
+public enum SlashCommands {
+    public static let all: [(name: String, usage: String, help: String)] = [
+        ("/help", "/help", "list the commands"),
+        ("/new", "/new", "start a new conversation"),
+        ("/list", "/list", "list the conversations"),
+        ("/switch", "/switch N", "switch to conversation N (also Ctrl-N / Ctrl-P)"),
+        ("/fork", "/fork", "copy this conversation; the copy shares its KV blocks"),
+        ("/clear", "/clear", "drop this conversation's history and free its blocks"),
+        ("/system", "/system TEXT|NAME", "set the system prompt (a name from prompts/)"),
+        ("/set", "/set KEY VALUE", "temp, top_k, top_p, min_p, repeat_penalty, seed, n_predict"),
+        ("/show", "/show", "show the settings and the model"),
+        ("/regen", "/regen", "drop the last reply and generate it again"),
+        ("/quit", "/quit", "quit (also Ctrl-D)"),
+    ]
+
+    public static let settingKeys = ["temp", "top_k", "top_p", "min_p", "repeat_penalty", "seed", "n_predict"]
+
+    /// Completes the command word (or a `/set` key) of `text`; nil if nothing fits.
+    public static func complete(_ text: String) -> String? {
+        guard text.hasPrefix("/") else { return nil }
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false)
+        if parts.count == 1 {
+            let matches = all.map(\.name).filter { $0.hasPrefix(text) }
+            guard let first = matches.first else { return nil }
+            return matches.count == 1 ? first + " " : commonPrefix(matches) ?? first
+        }
+        if parts.count == 2, parts[0] == "/set" {
+            let matches = settingKeys.filter { $0.hasPrefix(parts[1]) }
+            guard let first = matches.first else { return nil }
+            return "/set " + (matches.count == 1 ? first + " " : commonPrefix(matches) ?? first)
+        }
+        return nil
+    }
+
+    private static func commonPrefix(_ items: [String]) -> String? {
+        guard var prefix = items.first else { return nil }
+        for item in items.dropFirst() { while !item.hasPrefix(prefix) { prefix.removeLast() } }
+        return prefix
+    }
+
+    /// Applies `/set key value` to `settings`, or explains what is wrong.
+    public static func set(_ key: String, _ value: String, in settings: inout ChatSettings) -> String? {
+        func number() -> Double? { Double(value) }
+        switch key {
+        case "temp":
+            guard let v = number(), v >= 0 else { return "temp must be a number ≥ 0" }
+            settings.sampling.temperature = Float(v)
+        case "top_k":
+            guard let v = Int(value), v >= 0 else { return "top_k must be a whole number ≥ 0" }
+            settings.sampling.topK = v
+        case "top_p":
+            guard let v = number(), (0...1).contains(v) else { return "top_p must be between 0 and 1" }
+            settings.sampling.topP = Float(v)
+        case "min_p":
+            guard let v = number(), (0...1).contains(v) else { return "min_p must be between 0 and 1" }
+            settings.sampling.minP = Float(v)
+        case "repeat_penalty":
+            guard let v = number(), v > 0 else { return "repeat_penalty must be > 0" }
+            settings.sampling.repeatPenalty = Float(v)
+        case "seed":
+            guard let v = UInt64(value) else { return "seed must be a whole number ≥ 0" }
+            settings.sampling.seed = v
+        case "n_predict":
+            guard let v = Int(value), v > 0 else { return "n_predict must be a whole number > 0" }
+            settings.maxTokens = v
+        default:
+            return "unknown setting '\(key)' (one of \(settingKeys.joined(separator: ", ")))"
+        }
+        return nil
+    }
+}

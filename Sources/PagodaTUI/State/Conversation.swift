@@ -1,0 +1,52 @@
+import PagodaEngine
+
+/// One line of the transcript.
+public struct TranscriptEntry: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable { case user, assistant, notice, error }
+    public var kind: Kind
+    public var text: String
+    /// Still being generated.
+    public var streaming = false
+    /// Stopped by the user before the end.
+    public var stopped = false
+
+    public init(_ kind: Kind, _ text: String, streaming: Bool = false) {
+        self.kind = kind
+        self.text = text
+        self.streaming = streaming
+    }
+}
+
+/// A conversation: its transcript, its KV cache sequence and where its view is scrolled.
+public struct Conversation: Equatable, Sendable {
+    /// 1-based number shown to the user (stable while it lives).
+    public let number: Int
+    /// Its sequence in the KV cache, once one exists.
+    public var sequence: SequenceID?
+    public var systemPrompt: String?
+    public var entries: [TranscriptEntry] = []
+    /// Lines scrolled up from the bottom; 0 follows the bottom.
+    public var scrollOffset = 0
+    public var lastStats: GenerationStats?
+    /// Tokens of context the last turn used.
+    public var contextTokens = 0
+
+    public init(number: Int, systemPrompt: String?) {
+        self.number = number
+        self.systemPrompt = systemPrompt
+    }
+
+    /// The messages to send: system prompt, then user and assistant turns (notices left out).
+    public var messages: [ChatMessage] {
+        var out: [ChatMessage] = []
+        if let systemPrompt, !systemPrompt.isEmpty { out.append(ChatMessage(.system, systemPrompt)) }
+        for e in entries {
+            switch e.kind {
+            case .user: out.append(ChatMessage(.user, e.text))
+            case .assistant: out.append(ChatMessage(.assistant, e.text))
+            case .notice, .error: break
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,285 @@
+import Foundation
+import PagodaEngine
+
+/// The one place the UI state changes: applies `message` to `state` and returns the work
+/// the runtime must do. Pure: no I/O, no clock, no engine calls.
+public func update(_ state: inout AppState, _ message: AppMessage) -> [Effect] {
+    switch message {
+    case .key(let key): return handleKey(&state, key)
+    case .paste(let text):
+        state.input.insert(text)
+        return []
+    case .resize(let width, let height):
+        state.width = width
+        state.height = height
+        for i in state.conversations.indices {
+            state.conversations[i].scrollOffset = min(state.conversations[i].scrollOffset, maxScroll(state, i))
+        }
+        return []
+    case .generation(let id, let event):
+        return handleGeneration(&state, id, event)
+    case .kvChanged(let snapshot):
+        state.kv = snapshot
+        return []
+    case .sequenceAssigned(let conversation, let sequence):
+        if state.conversations.indices.contains(conversation) { state.conversations[conversation].sequence = sequence }
+        return []
+    case .systemPromptLoaded(let conversation, let text):
+        guard state.conversations.indices.contains(conversation) else { return [] }
+        state.conversations[conversation].systemPrompt = text
+        appendNotice(&state, conversation, "system prompt set: \(text.prefix(60))\(text.count > 60 ? "…" : "")")
+        return []
+    case .notice(let text):
+        appendNotice(&state, state.focused, text, kind: .error)
+        return []
+    }
+}
+
+// MARK: - Keys
+
+private func handleKey(_ s: inout AppState, _ key: Key) -> [Effect] {
+    if s.confirmingQuit {
+        s.confirmingQuit = false
+        s.status = nil
+        if key == .control("c") || key == .character("y") || key == .character("Y") {
+            s.shouldQuit = true
+            return [.quit]
+        }
+        return []
+    }
+    switch key {
+    case .control("c"):
+        if let g = s.generation { return [.cancel(id: g.id)] }
+        s.confirmingQuit = true
+        s.status = "quit? press Ctrl-C again or y (any other key stays)"
+        return []
+    case .control("d"):
+        s.shouldQuit = true
+        return [.quit] + (s.generation.map { [.cancel(id: $0.id)] } ?? [])
+    case .escape:
+        if let g = s.generation { return [.cancel(id: g.id)] }
+        s.status = nil
+        return []
+    case .enter:
+        if s.input.text.hasSuffix("\\") {
+            s.input.moveToEnd()
+            s.input.backspace()
+            s.input.insert("\n")
+            return []
+        }
+        return submit(&s)
+    case .altEnter: s.input.insert("\n")
+    case .tab:
+        if let completed = SlashCommands.complete(s.input.text) { s.input.setText(completed) }
+    case .control("n"): switchConversation(&s, to: (s.focused + 1) % s.conversations.count)
+    case .control("p"): switchConversation(&s, to: (s.focused + s.conversations.count - 1) % s.conversations.count)
+    case .control("t"), .function(2): s.statsVisible = !Layout(state: s).showsStats
+    case .pageUp: scroll(&s, by: max(1, Layout(state: s).transcript.height - 1))
+    case .pageDown: scroll(&s, by: -max(1, Layout(state: s).transcript.height - 1))
+    case .wheelUp: scroll(&s, by: 3)
+    case .wheelDown: scroll(&s, by: -3)
+    case .home:
+        if s.input.isEmpty { s.current.scrollOffset = maxScroll(s, s.focused) } else { s.input.moveToStart() }
+    case .end:
+        if s.input.isEmpty { s.current.scrollOffset = 0 } else { s.input.moveToEnd() }
+    case .up: s.input.historyBack()
+    case .down: s.input.historyForward()
+    case .left: s.input.moveLeft()
+    case .right: s.input.moveRight()
+    case .backspace: s.input.backspace()
+    case .delete: s.input.deleteForward()
+    case .control("a"): s.input.moveToStart()
+    case .control("e"): s.input.moveToEnd()
+    case .control("k"): s.input.killToEnd()
+    case .control("u"): s.input.killToStart()
+    case .control("w"): s.input.deleteWordBack()
+    case .character(let c): s.input.insert(String(c))
+    default: break
+    }
+    return []
+}
+
+private func scroll(_ s: inout AppState, by lines: Int) {
+    s.current.scrollOffset = min(max(0, s.current.scrollOffset + lines), maxScroll(s, s.focused))
+}
+
+/// How far conversation `i` can scroll up.
+func maxScroll(_ s: AppState, _ i: Int) -> Int {
+    let layout = Layout(state: s)
+    return max(0, TranscriptView.lines(s.conversations[i], width: layout.transcript.width).count - layout.transcript.height)
+}
+
+private func switchConversation(_ s: inout AppState, to index: Int) {
+    guard s.conversations.indices.contains(index) else { return }
+    s.focused = index
+    s.status = nil
+}
+
+private func appendNotice(_ s: inout AppState, _ conversation: Int, _ text: String, kind: TranscriptEntry.Kind = .notice) {
+    guard s.conversations.indices.contains(conversation) else { return }
+    keepingScrollPosition(&s, conversation) { $0.entries.append(TranscriptEntry(kind, text)) }
+}
+
+/// Applies `change` to a conversation; if its reader is scrolled up, moves the offset by the
+/// lines added so the text they are reading stays where it is.
+private func keepingScrollPosition(_ s: inout AppState, _ i: Int, _ change: (inout Conversation) -> Void) {
+    let width = Layout(state: s).transcript.width
+    let before = s.conversations[i].scrollOffset > 0 ? TranscriptView.lines(s.conversations[i], width: width).count : 0
+    change(&s.conversations[i])
+    if s.conversations[i].scrollOffset > 0 {
+        let after = TranscriptView.lines(s.conversations[i], width: width).count
+        s.conversations[i].scrollOffset += after - before
+    }
+}
+
+// MARK: - Sending and commands
+
+private func submit(_ s: inout AppState) -> [Effect] {
+    let text = s.input.text
+    if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return [] }
+    if text.hasPrefix("/") {
+        _ = s.input.submit()
+        return runCommand(&s, text)
+    }
+    if s.isGenerating {
+        s.status = "a reply is streaming: wait for it, or press Esc to stop it"
+        return []
+    }
+    _ = s.input.submit()
+    s.current.entries.append(TranscriptEntry(.user, text))
+    s.current.scrollOffset = 0
+    return startGeneration(&s)
+}
+
+private func startGeneration(_ s: inout AppState) -> [Effect] {
+    let id = s.nextGenerationID
+    s.nextGenerationID += 1
+    let messages = s.current.messages
+    s.current.entries.append(TranscriptEntry(.assistant, "", streaming: true))
+    s.generation = ActiveGeneration(id: id, conversation: s.focused)
+    s.status = nil
+    return [.generate(id: id, conversation: s.focused, sequence: s.current.sequence, messages: messages, settings: s.settings)]
+}
+
+private func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
+    let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
+    let name = parts[0]
+    let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+    let busy = s.generation.map { $0.conversation == s.focused } ?? false
+    switch name {
+    case "/help":
+        appendNotice(&s, s.focused, SlashCommands.all.map { "\($0.usage.padding(toLength: 18, withPad: " ", startingAt: 0)) \($0.help)" }.joined(separator: "\n"))
+    case "/new":
+        s.conversations.append(Conversation(number: s.nextConversationNumber, systemPrompt: s.defaultSystemPrompt))
+        s.nextConversationNumber += 1
+        s.focused = s.conversations.count - 1
+    case "/list":
+        let rows = s.conversations.enumerated().map { i, c in
+            "\(i == s.focused ? "▸" : " ") \(c.number): \(c.entries.filter { $0.kind == .user }.count) turns, \(c.contextTokens) tokens"
+        }
+        appendNotice(&s, s.focused, rows.joined(separator: "\n"))
+    case "/switch":
+        guard let n = Int(argument), let index = s.conversations.firstIndex(where: { $0.number == n }) else {
+            appendNotice(&s, s.focused, "/switch needs a conversation number (see /list)", kind: .error)
+            return []
+        }
+        switchConversation(&s, to: index)
+    case "/fork":
+        if busy { appendNotice(&s, s.focused, "wait for the reply to finish before forking", kind: .error); return [] }
+        var copy = s.current
+        copy = Conversation(number: s.nextConversationNumber, systemPrompt: copy.systemPrompt)
+        copy.entries = s.current.entries.filter { $0.kind == .user || $0.kind == .assistant }
+        copy.contextTokens = s.current.contextTokens
+        s.nextConversationNumber += 1
+        let source = s.current.sequence
+        let from = s.current.number
+        s.conversations.append(copy)
+        s.focused = s.conversations.count - 1
+        appendNotice(&s, s.focused, "forked from conversation \(from)" + (source == nil ? "" : ": its KV blocks are shared until they differ"))
+        if let source { return [.fork(source: source, conversation: s.focused)] }
+    case "/clear":
+        if busy { appendNotice(&s, s.focused, "wait for the reply to finish, or press Esc", kind: .error); return [] }
+        let sequence = s.current.sequence
+        s.current.entries = []
+        s.current.sequence = nil
+        s.current.scrollOffset = 0
+        s.current.contextTokens = 0
+        if let sequence { return [.release(sequence)] }
+    case "/system":
+        guard !argument.isEmpty else {
+            appendNotice(&s, s.focused, "system prompt: \(s.current.systemPrompt ?? "(none)")")
+            return []
+        }
+        if argument.contains(" ") {
+            s.current.systemPrompt = argument
+            appendNotice(&s, s.focused, "system prompt set")
+        } else {
+            return [.loadSystemPrompt(name: argument, conversation: s.focused)]
+        }
+    case "/set":
+        let kv = argument.split(separator: " ").map(String.init)
+        guard kv.count == 2 else {
+            appendNotice(&s, s.focused, "usage: /set KEY VALUE with KEY one of \(SlashCommands.settingKeys.joined(separator: ", "))", kind: .error)
+            return []
+        }
+        if let problem = SlashCommands.set(kv[0], kv[1], in: &s.settings) {
+            appendNotice(&s, s.focused, problem, kind: .error)
+        } else {
+            appendNotice(&s, s.focused, "\(kv[0]) = \(kv[1])")
+        }
+    case "/show":
+        let p = s.settings.sampling
+        let types = s.model.weightTypes.map { "\($0.type) \(String(format: "%.1f", $0.mebibytes)) MiB" }.joined(separator: ", ")
+        appendNotice(&s, s.focused, """
+        model \(s.model.name) (\(s.model.architecture)), \(types), context \(s.model.contextLength)
+        temp \(p.temperature), top_k \(p.topK), top_p \(p.topP), min_p \(p.minP), repeat_penalty \(p.repeatPenalty), seed \(p.seed), n_predict \(s.settings.maxTokens)
+        """)
+    case "/regen":
+        if busy { appendNotice(&s, s.focused, "a reply is streaming: press Esc first", kind: .error); return [] }
+        guard let last = s.current.entries.lastIndex(where: { $0.kind != .notice && $0.kind != .error }),
+              s.current.entries[last].kind == .assistant else {
+            appendNotice(&s, s.focused, "there is no reply to generate again", kind: .error)
+            return []
+        }
+        s.current.entries.removeSubrange(last...)
+        s.current.scrollOffset = 0
+        return startGeneration(&s)
+    case "/quit", "/exit":
+        s.shouldQuit = true
+        return [.quit] + (s.generation.map { [.cancel(id: $0.id)] } ?? [])
+    default:
+        appendNotice(&s, s.focused, "unknown command \(name): /help lists the commands", kind: .error)
+    }
+    return []
+}
+
+// MARK: - Generation events
+
+private func handleGeneration(_ s: inout AppState, _ id: Int, _ event: GenerationEvent) -> [Effect] {
+    // Events of a generation that is no longer current (stopped, replaced) are dropped.
+    guard var g = s.generation, g.id == id, s.conversations.indices.contains(g.conversation) else { return [] }
+    let i = g.conversation
+    switch event {
+    case .promptProgress(let done, let total):
+        g.promptDone = done
+        g.promptTotal = total
+        s.generation = g
+    case .text(let text):
+        keepingScrollPosition(&s, i) { c in
+            if let last = c.entries.indices.last, c.entries[last].kind == .assistant { c.entries[last].text += text }
+        }
+    case .finished(let reason, let stats):
+        keepingScrollPosition(&s, i) { c in
+            if let last = c.entries.indices.last, c.entries[last].kind == .assistant {
+                c.entries[last].streaming = false
+                if reason == .cancelled { c.entries[last].stopped = true }
+                if case .failed = reason, c.entries[last].text.isEmpty { c.entries.removeLast() }
+            }
+            if case .failed(let message) = reason { c.entries.append(TranscriptEntry(.error, message)) }
+            c.lastStats = stats
+            c.contextTokens = stats.promptTokens + stats.generatedTokens
+        }
+        s.generation = nil
+    }
+    return []
+}

@@ -1,0 +1,57 @@
+/// The conversation: each turn with a speaker mark, word-wrapped, the newest at the bottom,
+/// scrolled by the conversation's offset.
+enum TranscriptView {
+    struct Line: Equatable {
+        var mark: String
+        var markStyle: Style
+        var body: String
+        var bodyStyle: Style
+    }
+
+    static let markWidth = 6
+
+    /// Every line of `c` at `width` columns (before scrolling).
+    static func lines(_ c: Conversation, width: Int) -> [Line] {
+        var out: [Line] = []
+        let textWidth = max(1, width - markWidth)
+        for (i, e) in c.entries.enumerated() {
+            if i > 0 && (e.kind == .user || (e.kind == .assistant && c.entries[i - 1].kind != .user)) {
+                out.append(Line(mark: "", markStyle: .plain, body: "", bodyStyle: .plain))
+            }
+            let (mark, markStyle, bodyStyle): (String, Style, Style) = switch e.kind {
+            case .user: ("you ›", Style(foreground: .cyan, bold: true), .plain)
+            case .assistant: ("ai  ›", Style(foreground: .green, bold: true), .plain)
+            case .notice: ("  ·", Style(foreground: .gray), Style(foreground: .gray))
+            case .error: ("  !", Style(foreground: .red, bold: true), Style(foreground: .red))
+            }
+            var text = e.text
+            if e.streaming && text.isEmpty { text = "…" }
+            if e.stopped { text += text.isEmpty ? "[stopped]" : " [stopped]" }
+            for (j, piece) in TextWrap.wrap(text, width: textWidth).enumerated() {
+                out.append(Line(mark: j == 0 ? mark : "", markStyle: markStyle, body: piece, bodyStyle: bodyStyle))
+            }
+        }
+        return out
+    }
+
+    static func draw(_ c: Conversation, in r: Layout.Rect, on screen: inout ScreenBuffer) {
+        let all = lines(c, width: r.width)
+        let end = max(0, all.count - c.scrollOffset)
+        let start = max(0, end - r.height)
+        let visible = all[start..<end]
+        // Bottom-aligned when the transcript is shorter than the pane.
+        var y = r.y + r.height - visible.count
+        for line in visible {
+            screen.put(line.mark, x: r.x, y: y, style: line.markStyle, maxX: r.x + r.width)
+            screen.put(line.body, x: r.x + markWidth, y: y, style: line.bodyStyle, maxX: r.x + r.width)
+            y += 1
+        }
+        if c.scrollOffset > 0 {
+            let hint = " ↓ \(c.scrollOffset) more lines (End) "
+            screen.put(hint, x: r.x + max(0, r.width - displayWidth(hint)), y: r.y + r.height - 1, style: .reverse, maxX: r.x + r.width)
+        }
+        if c.entries.isEmpty {
+            screen.put("Type a message and press Enter. /help lists the commands.", x: r.x + 2, y: r.y + r.height - 1, style: .dim, maxX: r.x + r.width)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import PagodaEngine
+import PagodaTUI
+
+struct ChatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat",
+        abstract: "The full-screen chat, with the KV cache drawn live beside it (the default command)."
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var cacheOptions: CacheOptions
+    @OptionGroup var sampling: SamplingOptions
+    @OptionGroup var systemPrompt: SystemPromptOptions
+
+    @Option(name: [.customShort("n"), .customLong("n-predict")], help: "Most tokens per reply.")
+    var maxTokens = 512
+
+    @Option(name: .customLong("chat-template"), help: "'chatml' or a Jinja file, instead of the model's template.")
+    var chatTemplate: String?
+
+    func run() throws {
+        try reportingErrors {
+            let path = try modelOptions.resolve()
+            let model = try LanguageModel(path: path, options: try cacheOptions.modelOptions())
+            let probe = try Engine(model: model)
+            let engine = try chatTemplate.map { try Engine(model: model, template: probe.template(named: $0)) } ?? probe
+            var settings = ChatSettings()
+            settings.sampling = sampling.parameters
+            settings.maxTokens = maxTokens
+            try ChatApp(engine: engine, systemPrompt: try systemPrompt.resolve(), settings: settings, threads: 1).run()
+        }
+    }
+}
