@@ -37,6 +37,6 @@ let package = Package(
             name: "PagodaEngineTests",
             dependencies: ["PagodaEngine", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
-        .testTarget(name: "PagodaTUITests", dependencies: ["PagodaTUI"]),
+        .testTarget(name: "PagodaTUITests", dependencies: ["PagodaTUI", "PagodaEngine"]),
     ]
 )

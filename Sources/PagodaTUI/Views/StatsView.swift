@@ -32,7 +32,7 @@ enum StatsView {
         let mapHeight = max(1, min(8, r.y + r.height - y - 9))
         let perCell = BlockMapView.blocksPerCell(kv.totalBlocks, width: width, height: mapHeight)
         y += BlockMapView.draw(kv, conversations: s.conversations, in: Layout.Rect(x: x, y: y, width: width, height: mapHeight), on: &screen)
-        line("█ full ▌ partial ▓ shared ○ cached · free", .dim)
+        line("█ full ▌ part ▓ shared ○ cached · free", .dim)
         if perCell > 1 { line("one cell = \(perCell) blocks", .dim) }
 
         y += 1

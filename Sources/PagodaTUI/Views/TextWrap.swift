@@ -11,6 +11,14 @@ enum TextWrap {
             for c in paragraph {
                 let w = displayWidth(c == "\t" ? " " : c)
                 if lineWidth + w > width {
+                    if c == " " {
+                        // Break here; the space itself is dropped.
+                        lines.append(line)
+                        line = ""
+                        lineWidth = 0
+                        lastSpace = nil
+                        continue
+                    }
                     if let space = lastSpace, space > line.startIndex {
                         let rest = String(line[line.index(after: space)...])
                         lines.append(String(line[..<space]))
@@ -22,7 +30,6 @@ enum TextWrap {
                         lineWidth = 0
                     }
                     lastSpace = nil
-                    if c == " " { continue }
                 }
                 if c == " " { lastSpace = line.endIndex }
                 line.append(c == "\t" ? " " : c)

@@ -1,0 +1,35 @@
+import XCTest
+@testable import PagodaTUI
+
+final class ScreenBufferTests: XCTestCase {
+    func testPutClipsAndReturnsTheNextColumn() {
+        var screen = ScreenBuffer(width: 5, height: 2)
+        XCTAssertEqual(screen.put("hello world", x: 1, y: 0), 5)
+        screen.put("ab", x: -1, y: 1)
+        screen.put("zz", x: 0, y: 2)
+        XCTAssertEqual(screen.row(0), " hell")
+        XCTAssertEqual(screen.row(1), "b    ")
+        XCTAssertEqual(screen[9, 9].character, " ")
+    }
+
+    func testWideCharactersTakeTwoCells() {
+        var screen = ScreenBuffer(width: 6, height: 1)
+        screen.put("東京x", x: 0, y: 0, style: .bold)
+        XCTAssertEqual(screen[0, 0].character, "東")
+        XCTAssertNil(screen[1, 0].character)
+        XCTAssertEqual(screen[2, 0].character, "京")
+        XCTAssertEqual(screen[4, 0].character, "x")
+        XCTAssertEqual(screen[4, 0].style, .bold)
+        XCTAssertEqual(screen.row(0), "東京x ")
+        screen.put("日本", x: 4, y: 0)
+        XCTAssertEqual(screen[4, 0].character, "日", "a wide character that does not fit is not drawn half")
+    }
+
+    func testDisplayWidths() {
+        XCTAssertEqual(displayWidth("a"), 1)
+        XCTAssertEqual(displayWidth("é"), 1)
+        XCTAssertEqual(displayWidth("東"), 2)
+        XCTAssertEqual(displayWidth("🙂"), 2)
+        XCTAssertEqual(displayWidth("naïve 東京"), 10)
+    }
+}

@@ -1,0 +1,170 @@
+import PagodaEngine
+import XCTest
+@testable import PagodaTUI
+
+final class UpdateTests: XCTestCase {
+    func type(_ s: inout AppState, _ text: String) {
+        for c in text { _ = update(&s, .key(.character(c))) }
+    }
+
+    func send(_ s: inout AppState, _ text: String) -> [Effect] {
+        type(&s, text)
+        return update(&s, .key(.enter))
+    }
+
+    func testSendingStartsAGenerationWithTheWholeConversation() {
+        var s = Fixtures.state()
+        let effects = send(&s, "Hello")
+        guard case .generate(let id, 0, nil, let messages, _)? = effects.first else { return XCTFail("\(effects)") }
+        XCTAssertEqual(messages, [ChatMessage(.system, "Be kind."), ChatMessage(.user, "Hello")])
+        XCTAssertEqual(s.generation?.id, id)
+        XCTAssertEqual(s.current.entries.map(\.kind), [.user, .assistant])
+        XCTAssertTrue(s.current.entries[1].streaming)
+        XCTAssertEqual(s.input.text, "")
+    }
+
+    func testStreamingTextFinishedAndStaleEvents() {
+        var s = Fixtures.state()
+        _ = send(&s, "Hi")
+        let id = s.generation!.id
+        _ = update(&s, .generation(id: id, .promptProgress(done: 10, total: 20)))
+        XCTAssertEqual(s.generation?.promptDone, 10)
+        _ = update(&s, .generation(id: id, .text("Hel")))
+        _ = update(&s, .generation(id: id + 7, .text("STALE")))
+        _ = update(&s, .generation(id: id, .text("lo")))
+        var stats = GenerationStats()
+        stats.promptTokens = 20
+        stats.generatedTokens = 2
+        _ = update(&s, .generation(id: id, .finished(.endOfGeneration, stats)))
+        XCTAssertEqual(s.current.entries.last?.text, "Hello")
+        XCTAssertFalse(s.current.entries.last!.streaming)
+        XCTAssertNil(s.generation)
+        XCTAssertEqual(s.current.contextTokens, 22)
+        _ = update(&s, .generation(id: id, .text("late")))
+        XCTAssertEqual(s.current.entries.last?.text, "Hello", "tokens of a finished reply never leak")
+    }
+
+    func testEscStopsAndThePartialReplyStaysMarked() {
+        var s = Fixtures.state()
+        _ = send(&s, "Hi")
+        let id = s.generation!.id
+        _ = update(&s, .generation(id: id, .text("Partial")))
+        XCTAssertEqual(update(&s, .key(.escape)), [.cancel(id: id)])
+        _ = update(&s, .generation(id: id, .finished(.cancelled, GenerationStats())))
+        XCTAssertEqual(s.current.entries.last?.text, "Partial")
+        XCTAssertTrue(s.current.entries.last!.stopped)
+        XCTAssertTrue(RootView.render(s).text.contains("Partial [stopped]"))
+    }
+
+    func testCtrlCAsksBeforeQuittingAndCtrlDQuits() {
+        var s = Fixtures.state()
+        XCTAssertEqual(update(&s, .key(.control("c"))), [])
+        XCTAssertTrue(s.confirmingQuit)
+        XCTAssertEqual(update(&s, .key(.character("n"))), [])
+        XCTAssertFalse(s.shouldQuit)
+        _ = update(&s, .key(.control("c")))
+        XCTAssertEqual(update(&s, .key(.control("c"))), [.quit])
+        var t = Fixtures.state()
+        XCTAssertEqual(update(&t, .key(.control("d"))), [.quit])
+        XCTAssertTrue(t.shouldQuit)
+    }
+
+    func testTypingWhileAReplyStreams() {
+        var s = Fixtures.state()
+        _ = send(&s, "Hi")
+        type(&s, "next")
+        XCTAssertEqual(s.input.text, "next")
+        XCTAssertEqual(update(&s, .key(.enter)), [])
+        XCTAssertEqual(s.input.text, "next", "kept until the reply ends")
+        XCTAssertNotNil(s.status)
+    }
+
+    func testMultiLineInput() {
+        var s = Fixtures.state()
+        type(&s, "line one\\")
+        _ = update(&s, .key(.enter))
+        type(&s, "two")
+        _ = update(&s, .key(.altEnter))
+        type(&s, "three")
+        XCTAssertEqual(s.input.text, "line one\ntwo\nthree")
+    }
+
+    func testConversationsNewSwitchForkClear() {
+        var s = Fixtures.state()
+        _ = send(&s, "Hi")
+        _ = update(&s, .sequenceAssigned(conversation: 0, SequenceID(raw: 0)))
+        _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
+        XCTAssertEqual(send(&s, "/fork"), [.fork(source: SequenceID(raw: 0), conversation: 1)])
+        XCTAssertEqual(s.focused, 1)
+        XCTAssertEqual(s.current.number, 2)
+        XCTAssertEqual(s.current.messages.count, 3)
+        _ = send(&s, "/new")
+        XCTAssertEqual(s.conversations.count, 3)
+        _ = update(&s, .key(.control("n")))
+        XCTAssertEqual(s.focused, 0)
+        _ = update(&s, .key(.control("p")))
+        XCTAssertEqual(s.focused, 2)
+        _ = send(&s, "/switch 1")
+        XCTAssertEqual(s.focused, 0)
+        XCTAssertEqual(send(&s, "/clear"), [.release(SequenceID(raw: 0))])
+        XCTAssertTrue(s.current.entries.isEmpty)
+        XCTAssertNil(s.current.sequence)
+    }
+
+    func testSetShowSystemRegenAndBadCommands() {
+        var s = Fixtures.state()
+        _ = send(&s, "/set temp 0.2")
+        XCTAssertEqual(s.settings.sampling.temperature, 0.2)
+        _ = send(&s, "/set top_k -3")
+        XCTAssertEqual(s.current.entries.last?.kind, .error)
+        XCTAssertTrue(s.current.entries.last!.text.contains("top_k"))
+        _ = send(&s, "/set n_predict 99")
+        XCTAssertEqual(s.settings.maxTokens, 99)
+        _ = send(&s, "/frobnicate")
+        XCTAssertTrue(s.current.entries.last!.text.contains("unknown command /frobnicate"))
+        XCTAssertEqual(send(&s, "/system pirate"), [.loadSystemPrompt(name: "pirate", conversation: 0)])
+        _ = send(&s, "/system You are terse and exact.")
+        XCTAssertEqual(s.current.systemPrompt, "You are terse and exact.")
+        _ = send(&s, "/regen")
+        XCTAssertTrue(s.current.entries.last!.text.contains("no reply"))
+        _ = send(&s, "Q")
+        _ = update(&s, .generation(id: s.generation!.id, .text("A")))
+        _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
+        let effects = send(&s, "/regen")
+        guard case .generate(_, _, _, let messages, _)? = effects.first else { return XCTFail("\(effects)") }
+        XCTAssertEqual(messages.last, ChatMessage(.user, "Q"), "the old reply is dropped")
+        _ = send(&s, "/help")
+        XCTAssertTrue(s.current.entries.last!.text.contains("/fork"))
+    }
+
+    func testTabCompletesCommandsAndSettings() {
+        var s = Fixtures.state()
+        type(&s, "/fo")
+        _ = update(&s, .key(.tab))
+        XCTAssertEqual(s.input.text, "/fork ")
+        s.input = InputLine()
+        type(&s, "/set rep")
+        _ = update(&s, .key(.tab))
+        XCTAssertEqual(s.input.text, "/set repeat_penalty ")
+    }
+
+    func testScrollingNeverYanksTheReaderAway() {
+        var s = Fixtures.state(width: 80, height: 14)
+        for i in 0..<12 {
+            _ = send(&s, "question \(i)")
+            _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
+        }
+        _ = update(&s, .key(.pageUp))
+        let offset = s.current.scrollOffset
+        XCTAssertGreaterThan(offset, 0)
+        _ = send(&s, "more")
+        _ = update(&s, .key(.pageUp))
+        let reading = s.current.scrollOffset
+        let before = RootView.render(s).row(3)
+        _ = update(&s, .generation(id: s.generation!.id, .text("a long answer that wraps over more than one line of the transcript pane, and then some more")))
+        XCTAssertEqual(RootView.render(s).row(3), before, "the lines being read stay put")
+        XCTAssertGreaterThan(s.current.scrollOffset, reading)
+        _ = update(&s, .key(.end))
+        XCTAssertEqual(s.current.scrollOffset, 0)
+    }
+}
