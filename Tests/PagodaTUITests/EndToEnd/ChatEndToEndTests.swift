@@ -1,0 +1,75 @@
+import Foundation
+import XCTest
+
+/// `pagoda chat` on the default model in a real terminal (tmux, 120×40): a question gets a
+/// streamed answer, the stats pane shows blocks in use, `/fork` shows shared blocks, and
+/// quitting restores the terminal.
+final class ChatEndToEndTests: XCTestCase {
+    let session = "pagoda-e2e-\(ProcessInfo.processInfo.processIdentifier)"
+
+    /// Runs a command and returns its output. Output goes through a file, not a pipe: the
+    /// tmux server started by `new-session` would hold a pipe open forever.
+    @discardableResult
+    func shell(_ arguments: [String]) throws -> String {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("pagoda-e2e-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: output) }
+        let handle = try FileHandle(forWritingTo: output)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = arguments
+        p.standardOutput = handle
+        p.standardError = handle
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        try handle.close()
+        return String(decoding: try Data(contentsOf: output), as: UTF8.self)
+    }
+
+    func screen() throws -> String { try shell(["tmux", "capture-pane", "-t", session, "-p"]) }
+
+    /// Polls the screen until `condition` holds or `seconds` pass.
+    func waitFor(_ what: String, seconds: Double = 90, _ condition: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last = ""
+        while Date() < deadline {
+            last = try screen()
+            if condition(last) { return last }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        XCTFail("timed out waiting for \(what); screen:\n\(last)")
+        return last
+    }
+
+    func testChatForkAndQuitInTmux() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
+            if ProcessInfo.processInfo.environment["PAGODA_REQUIRE_TMUX"] != nil { return XCTFail("tmux is required here") }
+            throw XCTSkip("needs tmux (apt-get install tmux) for the end-to-end chat test")
+        }
+        let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pagoda").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("needs the pagoda executable beside the tests (\(binary))") }
+        let pull = try shell([binary, "pull"])
+        guard pull.contains(".gguf") else {
+            if ProcessInfo.processInfo.environment["PAGODA_REQUIRE_MODELS"] != nil { return XCTFail("pull failed: \(pull)") }
+            throw XCTSkip("needs the default model: \(pull)")
+        }
+        try shell(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
+                   "\(binary) chat --temp 0; echo PAGODA-EXITED; sleep 30"])
+        defer { _ = try? shell(["tmux", "kill-session", "-t", session]) }
+
+        _ = try waitFor("the chat to open") { $0.contains("Type a message") }
+        try shell(["tmux", "send-keys", "-t", session, "What is the capital of France?", "Enter"])
+        let answered = try waitFor("a streamed reply") { $0.contains("ai  ›") && $0.contains("Paris") && !$0.contains("generating") }
+        let used = answered.firstMatch(of: /(\d+) blocks: (\d+) used/).map { Int($0.2)! } ?? 0
+        XCTAssertGreaterThan(used, 0, "the stats pane shows blocks in use:\n\(answered)")
+
+        try shell(["tmux", "send-keys", "-t", session, "/fork", "Enter"])
+        let forked = try waitFor("shared blocks in the map") { $0.contains("forked from conversation 1") && $0.contains("▓") }
+        XCTAssertTrue(forked.contains("conversation 2/2"), forked)
+
+        try shell(["tmux", "send-keys", "-t", session, "C-d"])
+        let after = try waitFor("the program to exit") { $0.contains("PAGODA-EXITED") }
+        XCTAssertFalse(after.contains("pagoda ·"), "the full-screen view is gone after exit:\n\(after)")
+    }
+}
