@@ -16,8 +16,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customShort("n"), help: "Tokens generated one at a time.")
     var generateTokens = 64
 
-    @Option(name: [.customShort("t"), .long], help: "Threads (this build computes on one).")
-    var threads = 1
+    @Option(name: [.customShort("t"), .long], help: "Threads (default: every core).")
+    var threads = ThreadPool.availableCores
 
     @Option(name: [.customShort("r"), .long], help: "Repetitions after one warm-up.")
     var repetitions = 5
@@ -49,6 +49,7 @@ struct BenchCommand: ParsableCommand {
             }
             var options = LanguageModel.Options()
             options.maxChunk = max(64, promptTokens)
+            options.threads = threads
             let model = try LanguageModel(path: path, options: options)
             let (pp, tg) = try Benchmark(model: model).run(promptTokens: promptTokens, generateTokens: generateTokens, repetitions: repetitions)
             let types = Set(model.file.tensors.map(\.type.name)).sorted().joined(separator: "/")
@@ -56,7 +57,7 @@ struct BenchCommand: ParsableCommand {
                 func object(_ r: Benchmark.Result) -> String { "{\"tokens\":\(r.tokens),\"median\":\(r.median),\"min\":\(r.min),\"max\":\(r.max)}" }
                 print("{\"model\":\"\(model.file.name)\",\"types\":\"\(types)\",\"threads\":\(threads),\"kernels\":\"scalar\",\"pp\":\(object(pp)),\"tg\":\(object(tg))}")
             } else {
-                print("model: \(model.file.name) (\(types)), threads: 1, kernels: scalar")
+                print("model: \(model.file.name) (\(types)), threads: \(threads), kernels: scalar")
                 print(String(format: "pp%-5d %8.2f t/s (min %.2f, max %.2f)", pp.tokens, pp.median, pp.min, pp.max))
                 print(String(format: "tg%-5d %8.2f t/s (min %.2f, max %.2f)", tg.tokens, tg.median, tg.min, tg.max))
             }

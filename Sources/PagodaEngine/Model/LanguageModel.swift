@@ -13,6 +13,8 @@ public final class LanguageModel: @unchecked Sendable {
         public var blockTokens = 16
         public var kvElement = KVCacheLayout.Element.f16
         public var maxChunk = 64
+        /// Threads for the matrix products (default: every core).
+        public var threads = ThreadPool.availableCores
         public init() {}
     }
 
@@ -26,6 +28,6 @@ public final class LanguageModel: @unchecked Sendable {
         weights = try ModelWeights(file: file, config: config)
         let layout = KVCacheLayout(config: config, blockTokens: options.blockTokens, element: options.kvElement)
         cache = KVCacheManager(pool: BlockPool(layout: layout, budgetBytes: options.kvBudgetBytes))
-        transformer = Transformer(config: config, weights: weights, cache: cache, maxChunk: options.maxChunk)
+        transformer = Transformer(config: config, weights: weights, cache: cache, maxChunk: options.maxChunk, threads: options.threads)
     }
 }

@@ -13,9 +13,12 @@ final class RunState {
     let up: UnsafeMutablePointer<Float>       // (T, ffn)
     let logits: UnsafeMutablePointer<Float>   // (vocab) of one token
     let rowScratch: UnsafeMutablePointer<Float> // one dequantized weight row
+    /// One row scratch per pool thread (`threads × max width`).
+    let threadScratch: UnsafeMutablePointer<Float>
+    let scratchStride: Int
     let attentionKernel: PagedAttention
 
-    init(config c: ModelConfig, layout: KVCacheLayout, maxTokens: Int) {
+    init(config c: ModelConfig, layout: KVCacheLayout, maxTokens: Int, threads: Int = 1) {
         self.maxTokens = maxTokens
         let d = c.embeddingLength, qDim = c.headCount * c.headDimension, kvDim = c.kvHeadCount * c.headDimension
         x = .allocate(capacity: maxTokens * d)
@@ -29,11 +32,13 @@ final class RunState {
         up = .allocate(capacity: maxTokens * c.feedForwardLength)
         logits = .allocate(capacity: c.vocabularySize)
         rowScratch = .allocate(capacity: max(d, qDim, c.feedForwardLength))
+        scratchStride = max(d, qDim, c.feedForwardLength)
+        threadScratch = .allocate(capacity: scratchStride * max(1, threads))
         attentionKernel = PagedAttention(layout: layout, headCount: c.headCount, maxTokens: maxTokens)
     }
 
     deinit {
-        for buffer in [x, xb, xb2, q, k, v, attention, gate, up, logits, rowScratch] { buffer.deallocate() }
+        for buffer in [x, xb, xb2, q, k, v, attention, gate, up, logits, rowScratch, threadScratch] { buffer.deallocate() }
         attentionKernel.deallocate()
     }
 }

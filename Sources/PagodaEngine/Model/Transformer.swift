@@ -11,15 +11,18 @@ public final class Transformer: @unchecked Sendable {
     public let maxChunk: Int
     private let state: RunState
     private let rope: RoPE
+    /// Matrix products are split by rows over these threads.
+    public let pool: ThreadPool
 
-    public init(config: ModelConfig, weights: ModelWeights, cache: KVCacheManager, maxChunk: Int = 64) {
+    public init(config: ModelConfig, weights: ModelWeights, cache: KVCacheManager, maxChunk: Int = 64, threads: Int = 1) {
         precondition(cache.layout.layerCount == config.layerCount && cache.layout.kvHeadCount == config.kvHeadCount
                      && cache.layout.headDimension == config.headDimension, "KV layout does not match the model")
         self.config = config
         self.weights = weights
         self.cache = cache
         self.maxChunk = maxChunk
-        state = RunState(config: config, layout: cache.layout, maxTokens: maxChunk)
+        pool = ThreadPool.shared(threads: max(1, threads))
+        state = RunState(config: config, layout: cache.layout, maxTokens: maxChunk, threads: pool.threadCount)
         rope = RoPE(config: config, frequencyFactors: weights.ropeFrequencyFactors)
     }
 
@@ -87,9 +90,9 @@ public final class Transformer: @unchecked Sendable {
         for (l, layer) in weights.layers.enumerated() {
             // Attention: xb = RMSNorm(x) ⊙ w; q, k, v = xb·Wq, xb·Wk, xb·Wv (+ biases).
             for t in 0..<T { Ops.rmsNorm(s.x + t * d, weight: layer.attentionNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb + t * d) }
-            layer.wq.multiply(s.xb, tokens: T, into: s.q, yStride: qDim, scratch: s.rowScratch)
-            layer.wk.multiply(s.xb, tokens: T, into: s.k, yStride: kvDim, scratch: s.rowScratch)
-            layer.wv.multiply(s.xb, tokens: T, into: s.v, yStride: kvDim, scratch: s.rowScratch)
+            matmul(layer.wq, s.xb, tokens: T, into: s.q, stride: qDim)
+            matmul(layer.wk, s.xb, tokens: T, into: s.k, stride: kvDim)
+            matmul(layer.wv, s.xb, tokens: T, into: s.v, stride: kvDim)
             if let b = layer.bq { Ops.addBias(s.q, b, rows: T) }
             if let b = layer.bk { Ops.addBias(s.k, b, rows: T) }
             if let b = layer.bv { Ops.addBias(s.v, b, rows: T) }
@@ -111,15 +114,15 @@ public final class Transformer: @unchecked Sendable {
 
             // softmax(q·Kᵀ/√d)·V over the blocks, then x += attention·Wo.
             s.attentionKernel.run(queries: s.q, tokens: T, first: first, table: table, layer: l, pool: pool, out: s.attention)
-            layer.wo.multiply(s.attention, tokens: T, into: s.xb2, yStride: d, scratch: s.rowScratch)
+            matmul(layer.wo, s.attention, tokens: T, into: s.xb2, stride: d)
             Ops.add(s.x, s.xb2, n: T * d)
 
             // Feed-forward: x += (silu(xb·Wgate) ⊙ xb·Wup)·Wdown with xb = RMSNorm(x) ⊙ w.
             for t in 0..<T { Ops.rmsNorm(s.x + t * d, weight: layer.ffnNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb + t * d) }
-            layer.gate.multiply(s.xb, tokens: T, into: s.gate, yStride: ff, scratch: s.rowScratch)
-            layer.up.multiply(s.xb, tokens: T, into: s.up, yStride: ff, scratch: s.rowScratch)
+            matmul(layer.gate, s.xb, tokens: T, into: s.gate, stride: ff)
+            matmul(layer.up, s.xb, tokens: T, into: s.up, stride: ff)
             Ops.swiGLU(s.gate, s.up, n: T * ff)
-            layer.down.multiply(s.gate, tokens: T, into: s.xb2, yStride: d, scratch: s.rowScratch)
+            matmul(layer.down, s.gate, tokens: T, into: s.xb2, stride: d)
             Ops.add(s.x, s.xb2, n: T * d)
         }
         try cache.commit(sequence, tokens: tokens)
@@ -127,7 +130,7 @@ public final class Transformer: @unchecked Sendable {
         // Final norm and LM head for the tokens whose logits are wanted.
         func logitsOf(_ t: Int) {
             Ops.rmsNorm(s.x + t * d, weight: weights.outputNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb)
-            weights.output.multiply(s.xb, tokens: 1, into: s.logits, yStride: c.vocabularySize, scratch: s.rowScratch)
+            matmul(weights.output, s.xb, tokens: 1, into: s.logits, stride: c.vocabularySize)
         }
         switch wanted {
         case .none: break
@@ -137,6 +140,18 @@ public final class Transformer: @unchecked Sendable {
                 logitsOf(t)
                 callback(t, logits)
             }
+        }
+    }
+}
+
+extension Transformer {
+    /// `y = W·x` for `tokens` vectors, rows split over the thread pool.
+    func matmul(_ w: QuantizedMatrix, _ x: UnsafeMutablePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, stride: Int) {
+        let s = state, parts = pool.threadCount
+        pool.run { part in
+            let rows = (w.rows * part / parts)..<(w.rows * (part + 1) / parts)
+            guard !rows.isEmpty else { return }
+            w.multiply(x, tokens: tokens, into: y, yStride: stride, rowRange: rows, scratch: s.threadScratch + part * s.scratchStride)
         }
     }
 }
