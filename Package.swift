@@ -17,9 +17,12 @@ let package = Package(
     targets: [
         // ncursesw, wide-character API. Only PagodaTUI/Terminal touches it.
         .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW"),
+        // Integer dot-product kernels (AVX2), picked at run time; scalar Swift twins elsewhere.
+        .target(name: "CKernels"),
         .target(
             name: "PagodaEngine",
             dependencies: [
+                "CKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]

@@ -55,9 +55,9 @@ struct BenchCommand: ParsableCommand {
             let types = Set(model.file.tensors.map(\.type.name)).sorted().joined(separator: "/")
             if json {
                 func object(_ r: Benchmark.Result) -> String { "{\"tokens\":\(r.tokens),\"median\":\(r.median),\"min\":\(r.min),\"max\":\(r.max)}" }
-                print("{\"model\":\"\(model.file.name)\",\"types\":\"\(types)\",\"threads\":\(threads),\"kernels\":\"scalar\",\"pp\":\(object(pp)),\"tg\":\(object(tg))}")
+                print("{\"model\":\"\(model.file.name)\",\"types\":\"\(types)\",\"threads\":\(threads),\"kernels\":\"\(IntegerDot.kernelName)\",\"pp\":\(object(pp)),\"tg\":\(object(tg))}")
             } else {
-                print("model: \(model.file.name) (\(types)), threads: \(threads), kernels: scalar")
+                print("model: \(model.file.name) (\(types)), threads: \(threads), kernels: \(IntegerDot.kernelName)")
                 print(String(format: "pp%-5d %8.2f t/s (min %.2f, max %.2f)", pp.tokens, pp.median, pp.min, pp.max))
                 print(String(format: "tg%-5d %8.2f t/s (min %.2f, max %.2f)", tg.tokens, tg.median, tg.min, tg.max))
             }

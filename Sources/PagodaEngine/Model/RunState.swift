@@ -1,3 +1,5 @@
+import CKernels
+
 /// Activation buffers for one forward pass over up to `maxTokens` tokens, allocated once.
 /// Shapes are `(tokens, width)`, row-major.
 final class RunState {
@@ -17,6 +19,8 @@ final class RunState {
     let threadScratch: UnsafeMutablePointer<Float>
     let scratchStride: Int
     let attentionKernel: PagedAttention
+    /// Activations quantized to 8 bits: `maxTokens × (widest input / 32)` blocks.
+    let activations: UnsafeMutablePointer<pagoda_q8_block>
 
     init(config c: ModelConfig, layout: KVCacheLayout, maxTokens: Int, threads: Int = 1) {
         self.maxTokens = maxTokens
@@ -34,11 +38,13 @@ final class RunState {
         rowScratch = .allocate(capacity: max(d, qDim, c.feedForwardLength))
         scratchStride = max(d, qDim, c.feedForwardLength)
         threadScratch = .allocate(capacity: scratchStride * max(1, threads))
+        activations = .allocate(capacity: maxTokens * (scratchStride / 32 + 1))
         attentionKernel = PagedAttention(layout: layout, headCount: c.headCount, maxTokens: maxTokens)
     }
 
     deinit {
         for buffer in [x, xb, xb2, q, k, v, attention, gate, up, logits, rowScratch, threadScratch] { buffer.deallocate() }
         attentionKernel.deallocate()
+        activations.deallocate()
     }
 }

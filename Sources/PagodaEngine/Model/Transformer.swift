@@ -148,6 +148,18 @@ extension Transformer {
     /// `y = W·x` for `tokens` vectors, rows split over the thread pool.
     func matmul(_ w: QuantizedMatrix, _ x: UnsafeMutablePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, stride: Int) {
         let s = state, parts = pool.threadCount
+        if w.hasIntegerDot {
+            // Quantize the inputs once; every thread reads them.
+            let blocks = w.columns / 32
+            for t in 0..<tokens { IntegerDot.quantize(x + t * w.columns, count: w.columns, into: s.activations + t * blocks) }
+            let activations = UnsafePointer(s.activations)
+            pool.run { part in
+                let rows = (w.rows * part / parts)..<(w.rows * (part + 1) / parts)
+                guard !rows.isEmpty else { return }
+                w.multiplyQuantized(activations, tokens: tokens, into: y, yStride: stride, rowRange: rows)
+            }
+            return
+        }
         pool.run { part in
             let rows = (w.rows * part / parts)..<(w.rows * (part + 1) / parts)
             guard !rows.isEmpty else { return }

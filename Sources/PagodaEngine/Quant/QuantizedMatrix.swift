@@ -1,3 +1,5 @@
+import CKernels
+
 /// A read-only matrix whose rows are stored in a GGML block format, usually a view into the
 /// memory-mapped model file. Rows are contiguous: row `r` starts at `r · rowBytes`.
 ///
@@ -47,6 +49,26 @@ public struct QuantizedMatrix: @unchecked Sendable {
             dequantizeRow(r, into: scratch)
             for t in 0..<tokens {
                 y[t * yStride + r] = dot(scratch, x + t * columns, columns)
+            }
+        }
+    }
+}
+
+extension QuantizedMatrix {
+    /// Whether `multiplyQuantized` serves this matrix's type.
+    public var hasIntegerDot: Bool { IntegerDot.types.contains(type) }
+
+    /// `y[t][r] = W[r] · a[t]` for activations already quantized (`columns / 32` blocks per
+    /// token, one token after the other), over `rowRange`.
+    public func multiplyQuantized(
+        _ a: UnsafePointer<pagoda_q8_block>, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int, rowRange: Range<Int>
+    ) {
+        let blocks = columns / 32
+        let simd = IntegerDot.simdAvailable
+        for r in rowRange {
+            let row = base + r * rowBytes
+            for t in 0..<tokens {
+                y[t * yStride + r] = IntegerDot.dot(type, row, a + t * blocks, blocks: blocks, simd: simd)
             }
         }
     }

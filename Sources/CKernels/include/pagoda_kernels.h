@@ -1,0 +1,30 @@
+#ifndef PAGODA_KERNELS_H
+#define PAGODA_KERNELS_H
+
+#include <stdint.h>
+
+// Integer dot products of quantized weight blocks with 8-bit activations, for x86 CPUs with
+// AVX2, FMA and F16C (chosen at run time; every kernel has a scalar Swift twin that the
+// tests compare it with and that runs everywhere else).
+
+// 32 activations: scale d, s = d * sum(qs), and the codes.
+typedef struct {
+    float d;
+    float s;
+    int8_t qs[32];
+} pagoda_q8_block;
+
+// 1 when the CPU has AVX2, FMA and F16C.
+int pagoda_kernels_available(void);
+
+// Quantizes n floats (a multiple of 32) into n/32 blocks: d = max|x| / 127,
+// qs = nearest-even(x / d).
+void pagoda_quantize_q8(const float *x, int n, pagoda_q8_block *out);
+
+// Sum over nblocks blocks of weight row `w` (GGML layout) times activations `a`.
+float pagoda_dot_q4_0(const void *w, const pagoda_q8_block *a, int nblocks);
+float pagoda_dot_q4_1(const void *w, const pagoda_q8_block *a, int nblocks);
+float pagoda_dot_q5_0(const void *w, const pagoda_q8_block *a, int nblocks);
+float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblocks);
+
+#endif

@@ -1,0 +1,127 @@
+#include "pagoda_kernels.h"
+
+#include <math.h>
+#include <string.h>
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx2,fma,f16c")))
+
+int pagoda_kernels_available(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+}
+
+TARGET static inline float half_to_float(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+TARGET void pagoda_quantize_q8(const float *x, int n, pagoda_q8_block *out) {
+    for (int b = 0; b < n / 32; b++) {
+        const float *xb = x + 32 * b;
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++) {
+            float a = fabsf(xb[j]);
+            amax = a > amax ? a : amax;
+        }
+        const float d = amax / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            int q = (int)nearbyintf(xb[j] * id);
+            out[b].qs[j] = (int8_t)q;
+            sum += q;
+        }
+        out[b].d = d;
+        out[b].s = d * (float)sum;
+    }
+}
+
+// The 32 nibbles of 16 bytes as 32 bytes: low nibbles (elements 0..15) then high (16..31).
+TARGET static inline __m256i nibbles(const uint8_t *p) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)p);
+    const __m256i bytes = _mm256_insertf128_si256(_mm256_castsi128_si256(t), _mm_srli_epi16(t, 4), 1);
+    return _mm256_and_si256(_mm256_set1_epi8(0x0F), bytes);
+}
+
+// 0xFF where bit i of the 32-bit word at p is set, for each of the 32 bytes.
+TARGET static inline __m256i bits_as_bytes(const uint8_t *p) {
+    uint32_t w;
+    memcpy(&w, p, 4);
+    const __m256i shuffle = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000);
+    __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)w), shuffle);
+    bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
+    return _mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1));
+}
+
+// Pairwise sums of unsigned x times signed y, widened to 8 floats.
+TARGET static inline __m256 dot_unsigned(__m256i x, __m256i y) {
+    const __m256i pairs = _mm256_maddubs_epi16(x, y);
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
+}
+
+// Signed x times signed y: |x| times y with x's sign.
+TARGET static inline __m256 dot_signed(__m256i x, __m256i y) {
+    return dot_unsigned(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+}
+
+TARGET static inline float sum8(__m256 v) {
+    __m128 r = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
+    r = _mm_add_ss(r, _mm_movehdup_ps(r));
+    return _mm_cvtss_f32(r);
+}
+
+// Q4_0: 18 bytes = d (f16), 16 bytes of nibbles; w = d * (q - 8).
+TARGET float pagoda_dot_q4_0(const void *w, const pagoda_q8_block *a, int nblocks) {
+    const uint8_t *p = (const uint8_t *)w;
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < nblocks; b++, p += 18) {
+        const __m256i q = _mm256_sub_epi8(nibbles(p + 2), _mm256_set1_epi8(8));
+        const __m256i y = _mm256_loadu_si256((const __m256i *)a[b].qs);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_signed(q, y), acc);
+    }
+    return sum8(acc);
+}
+
+// Q4_1: 20 bytes = d, m (f16), 16 bytes of nibbles; w = d * q + m.
+TARGET float pagoda_dot_q4_1(const void *w, const pagoda_q8_block *a, int nblocks) {
+    const uint8_t *p = (const uint8_t *)w;
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0.0f;
+    for (int b = 0; b < nblocks; b++, p += 20) {
+        const __m256i q = nibbles(p + 4);
+        const __m256i y = _mm256_loadu_si256((const __m256i *)a[b].qs);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_unsigned(q, y), acc);
+        mins += half_to_float(p + 2) * a[b].s;
+    }
+    return sum8(acc) + mins;
+}
+
+// Q5_0: 22 bytes = d (f16), qh (32 fifth bits), 16 bytes of nibbles; w = d * (q - 16).
+TARGET float pagoda_dot_q5_0(const void *w, const pagoda_q8_block *a, int nblocks) {
+    const uint8_t *p = (const uint8_t *)w;
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < nblocks; b++, p += 22) {
+        __m256i q = nibbles(p + 6);
+        // Where the fifth bit is clear, or-ing 0xF0 gives q - 16 as a signed byte.
+        const __m256i high = _mm256_andnot_si256(bits_as_bytes(p + 2), _mm256_set1_epi8((char)0xF0));
+        q = _mm256_or_si256(q, high);
+        const __m256i y = _mm256_loadu_si256((const __m256i *)a[b].qs);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_signed(q, y), acc);
+    }
+    return sum8(acc);
+}
+
+// Q8_0: 34 bytes = d (f16), 32 signed bytes; w = d * q.
+TARGET float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblocks) {
+    const uint8_t *p = (const uint8_t *)w;
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < nblocks; b++, p += 34) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(p + 2));
+        const __m256i y = _mm256_loadu_si256((const __m256i *)a[b].qs);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_signed(q, y), acc);
+    }
+    return sum8(acc);
+}
