@@ -125,3 +125,19 @@ TARGET float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblock
     }
     return sum8(acc);
 }
+
+TARGET void pagoda_f16_to_f32(const uint16_t *x, float *y, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+    }
+    for (; i < n; i++) y[i] = _cvtsh_ss(x[i]);
+}
+
+TARGET void pagoda_f32_to_f16(const float *x, uint16_t *y, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    }
+    for (; i < n; i++) y[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
+}

@@ -28,3 +28,10 @@ float pagoda_dot_q5_0(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblocks);
 
 #endif
+
+#ifndef PAGODA_KERNELS_CONVERT
+#define PAGODA_KERNELS_CONVERT
+// IEEE half <-> float for n values (F16C), for the f16 KV cache.
+void pagoda_f16_to_f32(const uint16_t *x, float *y, int n);
+void pagoda_f32_to_f16(const float *x, uint16_t *y, int n);
+#endif

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Reading and writing rows of a KV tile in the pool's element type.
 enum KVRows {
     /// Stores `n` floats at element `index` of `base`.
@@ -8,6 +10,7 @@ enum KVRows {
             (base.assumingMemoryBound(to: Float.self) + index).update(from: x, count: n)
         case .f16:
             let out = base.assumingMemoryBound(to: UInt16.self) + index
+            if IntegerDot.simdAvailable { return pagoda_f32_to_f16(x, out, Int32(n)) }
             for i in 0..<n { out[i] = Float16(x[i]).bitPattern }
         }
     }
@@ -20,6 +23,7 @@ enum KVRows {
             out.update(from: base.assumingMemoryBound(to: Float.self) + index, count: n)
         case .f16:
             let src = base.assumingMemoryBound(to: UInt16.self) + index
+            if IntegerDot.simdAvailable { return pagoda_f16_to_f32(src, out, Int32(n)) }
             for i in 0..<n { out[i] = Float(Float16(bitPattern: src[i])) }
         }
     }
