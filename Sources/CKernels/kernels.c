@@ -141,3 +141,68 @@ TARGET void pagoda_f32_to_f16(const float *x, uint16_t *y, int n) {
     }
     for (; i < n; i++) y[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
 }
+
+// The 6-bit scale and min of sub-block j of a Q4_K block's 12 packed bytes.
+static inline void scale_min_k4(int j, const uint8_t *q, int *scale, int *min) {
+    if (j < 4) {
+        *scale = q[j] & 63;
+        *min = q[j + 4] & 63;
+    } else {
+        *scale = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
+        *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+    }
+}
+
+// Q4_K: 144 bytes = d, dmin (f16), 12 bytes of scales/mins, 128 bytes of nibbles.
+// Sub-block j (32 elements) uses the low (j even) or high (j odd) nibbles of
+// bytes 32*(j/2)…+31; w = d*scale_j*q - dmin*min_j.
+TARGET float pagoda_dot_q4_k(const void *w, const pagoda_q8_block *a, int nblocks) {
+    const uint8_t *p = (const uint8_t *)w;
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0.0f;
+    for (int b = 0; b < nblocks / 8; b++, p += 144) {
+        const float d = half_to_float(p), dmin = half_to_float(p + 2);
+        for (int j = 0; j < 8; j++) {
+            const pagoda_q8_block *act = a + 8 * b + j;
+            int scale, min;
+            scale_min_k4(j, p + 4, &scale, &min);
+            const __m256i bytes = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * (j / 2)));
+            const __m256i q = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(bytes, 4) : bytes, _mm256_set1_epi8(0x0F));
+            const __m256i y = _mm256_loadu_si256((const __m256i *)act->qs);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(d * (float)scale * act->d), dot_unsigned(q, y), acc);
+            mins += dmin * (float)min * act->s;
+        }
+    }
+    return sum8(acc) - mins;
+}
+
+// Q6_K: 210 bytes = ql[128] (low 4 bits), qh[64] (high 2 bits), 16 int8 scales, d (f16).
+// In each 128-element half, chunk c (32 elements) takes nibbles of ql[32*(c&1)…] (low for
+// c < 2, high otherwise) and bits 2c…2c+1 of qh; its two 16-element groups have scales
+// 2c and 2c+1 of the half. w = d*scale*(q - 32).
+TARGET float pagoda_dot_q6_k(const void *w, const pagoda_q8_block *a, int nblocks) {
+    const uint8_t *p = (const uint8_t *)w;
+    __m256 acc = _mm256_setzero_ps();
+    for (int b = 0; b < nblocks / 8; b++, p += 210) {
+        const float d = half_to_float(p + 208);
+        const int8_t *scales = (const int8_t *)(p + 192);
+        for (int half = 0; half < 2; half++) {
+            const uint8_t *ql = p + 64 * half, *qh = p + 128 + 32 * half;
+            const __m256i high = _mm256_loadu_si256((const __m256i *)qh);
+            for (int c = 0; c < 4; c++) {
+                const pagoda_q8_block *act = a + 8 * b + 4 * half + c;
+                const __m256i lowBytes = _mm256_loadu_si256((const __m256i *)(ql + 32 * (c & 1)));
+                const __m256i low = _mm256_and_si256(c < 2 ? lowBytes : _mm256_srli_epi16(lowBytes, 4), _mm256_set1_epi8(0x0F));
+                const __m256i top = _mm256_and_si256(_mm256_srli_epi16(high, 2 * c), _mm256_set1_epi8(3));
+                const __m256i q = _mm256_sub_epi8(_mm256_or_si256(low, _mm256_slli_epi16(top, 4)), _mm256_set1_epi8(32));
+                const __m256i y = _mm256_loadu_si256((const __m256i *)act->qs);
+                // Lanes 0-3 hold elements 0-15 (scale 2c), lanes 4-7 elements 16-31 (scale 2c+1).
+                const float s0 = d * act->d * (float)scales[8 * half + 2 * c];
+                const float s1 = d * act->d * (float)scales[8 * half + 2 * c + 1];
+                const __m256 sv = _mm256_setr_ps(s0, s0, s0, s0, s1, s1, s1, s1);
+                acc = _mm256_fmadd_ps(sv, dot_signed(q, y), acc);
+            }
+        }
+    }
+    return sum8(acc);
+}

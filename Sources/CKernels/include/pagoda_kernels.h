@@ -26,6 +26,9 @@ float pagoda_dot_q4_0(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q4_1(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q5_0(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblocks);
+// K-quants: nblocks counts 32-element activation blocks (8 per 256-element weight block).
+float pagoda_dot_q4_k(const void *w, const pagoda_q8_block *a, int nblocks);
+float pagoda_dot_q6_k(const void *w, const pagoda_q8_block *a, int nblocks);
 
 #endif
 

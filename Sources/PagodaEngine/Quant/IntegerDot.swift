@@ -7,7 +7,7 @@ import Foundation
 /// here are their plain scalar twins, used where the CPU lacks AVX2/FMA/F16C and by the tests.
 public enum IntegerDot {
     /// The weight types with an integer dot product.
-    public static let types: Set<GGMLType> = [.q4_0, .q4_1, .q5_0, .q8_0]
+    public static let types: Set<GGMLType> = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q6_K]
 
     /// True when the AVX2 kernels can run on this CPU (and are not turned off with
     /// `PAGODA_KERNELS=scalar`).
@@ -61,14 +61,17 @@ public enum IntegerDot {
             case .q4_1: return pagoda_dot_q4_1(w, a, Int32(blocks))
             case .q5_0: return pagoda_dot_q5_0(w, a, Int32(blocks))
             case .q8_0: return pagoda_dot_q8_0(w, a, Int32(blocks))
+            case .q4_K: return pagoda_dot_q4_k(w, a, Int32(blocks))
+            case .q6_K: return pagoda_dot_q6_k(w, a, Int32(blocks))
             default: break
             }
         }
         return dotScalar(type, w, a, blocks: blocks)
     }
 
-    /// The scalar twin of every kernel.
+    /// The scalar twin of every kernel. `blocks` counts 32-element activation blocks.
     public static func dotScalar(_ type: GGMLType, _ w: UnsafeRawPointer, _ a: UnsafePointer<pagoda_q8_block>, blocks: Int) -> Float {
+        if type == .q4_K || type == .q6_K { return dotKScalar(type, w, a, blocks: blocks) }
         var total: Float = 0
         for b in 0..<blocks {
             let block = w + b * type.bytesPerBlock
@@ -100,6 +103,45 @@ public enum IntegerDot {
             }
             total += block.half(at: 0) * act.d * Float(isum)
             if type == .q4_1 { total += block.half(at: Q4_1.mOffset) * act.s }
+        }
+        return total
+    }
+
+    /// K-quant twin: per 32-element chunk, integer sums of codes times activations, scaled
+    /// by the sub-block scales (two 16-element groups per chunk for Q6_K).
+    static func dotKScalar(_ type: GGMLType, _ w: UnsafeRawPointer, _ a: UnsafePointer<pagoda_q8_block>, blocks: Int) -> Float {
+        var total: Float = 0
+        for b in 0..<(blocks / 8) {
+            let block = w + b * type.bytesPerBlock
+            for k in 0..<8 {
+                let act = a[8 * b + k]
+                withUnsafeBytes(of: act.qs) { qs in
+                    func y(_ j: Int) -> Int32 { Int32(Int8(bitPattern: qs[j])) }
+                    if type == .q4_K {
+                        let (scale, min) = scaleAndMinK4(k, block + Q4_K.scalesOffset)
+                        var isum: Int32 = 0
+                        for j in 0..<32 {
+                            let byte = block.byte(at: Q4_K.qsOffset + 32 * (k / 2) + j)
+                            isum += Int32(k % 2 == 0 ? byte & 0x0F : byte >> 4) * y(j)
+                        }
+                        total += block.half(at: Q4_K.dOffset) * Float(scale) * act.d * Float(isum)
+                        total -= block.half(at: Q4_K.dminOffset) * Float(min) * act.s
+                    } else {
+                        let half = k / 4, c = k % 4
+                        let d = block.half(at: Q6_K.dOffset)
+                        var sums: (Int32, Int32) = (0, 0)
+                        for j in 0..<32 {
+                            let lowByte = block.byte(at: Q6_K.qlOffset + 64 * half + 32 * (c & 1) + j)
+                            let low = c < 2 ? lowByte & 0x0F : lowByte >> 4
+                            let top = (block.byte(at: Q6_K.qhOffset + 32 * half + j) >> UInt8(2 * c)) & 3
+                            let q = Int32(low | top << 4) - 32
+                            if j < 16 { sums.0 += q * y(j) } else { sums.1 += q * y(j) }
+                        }
+                        let scale = { (g: Int) in Float(block.load(fromByteOffset: Q6_K.scalesOffset + 8 * half + 2 * c + g, as: Int8.self)) }
+                        total += d * act.d * scale(0) * Float(sums.0) + d * act.d * scale(1) * Float(sums.1)
+                    }
+                }
+            }
         }
         return total
     }
