@@ -62,6 +62,9 @@ struct CacheOptions: ParsableArguments {
     @Option(name: .customLong("kv-type"), help: "KV cache element type: f16 or f32.")
     var kvType = "f16"
 
+    @Flag(help: "Exact float products instead of 8-bit activations with integer dot products (slower).")
+    var exact = false
+
     func modelOptions() throws -> LanguageModel.Options {
         var o = LanguageModel.Options()
         guard kvMemory > 0 else { throw ValidationError("--kv-mem must be positive") }
@@ -70,6 +73,7 @@ struct CacheOptions: ParsableArguments {
         o.kvBudgetBytes = kvMemory << 20
         o.blockTokens = blockTokens
         o.kvElement = element
+        o.quantizedActivations = !exact
         return o
     }
 }

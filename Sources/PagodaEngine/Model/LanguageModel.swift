@@ -15,6 +15,9 @@ public final class LanguageModel: @unchecked Sendable {
         public var maxChunk = 64
         /// Threads for the matrix products (default: every core).
         public var threads = ThreadPool.availableCores
+        /// Quantize activations to 8 bits for integer dot products (fast, llama.cpp's
+        /// numerics). Off: exact float products on dequantized weights (slow).
+        public var quantizedActivations = true
         public init() {}
     }
 
@@ -29,5 +32,6 @@ public final class LanguageModel: @unchecked Sendable {
         let layout = KVCacheLayout(config: config, blockTokens: options.blockTokens, element: options.kvElement)
         cache = KVCacheManager(pool: BlockPool(layout: layout, budgetBytes: options.kvBudgetBytes))
         transformer = Transformer(config: config, weights: weights, cache: cache, maxChunk: options.maxChunk, threads: options.threads)
+        transformer.quantizedActivations = options.quantizedActivations
     }
 }

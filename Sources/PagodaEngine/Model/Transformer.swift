@@ -13,6 +13,9 @@ public final class Transformer: @unchecked Sendable {
     private let rope: RoPE
     /// Matrix products are split by rows over these threads.
     public let pool: ThreadPool
+    /// Integer dot products on 8-bit activations where the weight type has them; otherwise
+    /// exact float products on dequantized rows.
+    public var quantizedActivations = true
 
     public init(config: ModelConfig, weights: ModelWeights, cache: KVCacheManager, maxChunk: Int = 64, threads: Int = 1) {
         precondition(cache.layout.layerCount == config.layerCount && cache.layout.kvHeadCount == config.kvHeadCount
@@ -148,7 +151,7 @@ extension Transformer {
     /// `y = W·x` for `tokens` vectors, rows split over the thread pool.
     func matmul(_ w: QuantizedMatrix, _ x: UnsafeMutablePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, stride: Int) {
         let s = state, parts = pool.threadCount
-        if w.hasIntegerDot {
+        if w.hasIntegerDot && quantizedActivations {
             // Quantize the inputs once; every thread reads them.
             let blocks = w.columns / 32
             for t in 0..<tokens { IntegerDot.quantize(x + t * w.columns, count: w.columns, into: s.activations + t * blocks) }

@@ -55,12 +55,15 @@ final class ChatEndToEndTests: XCTestCase {
             throw XCTSkip("needs the default model: \(pull)")
         }
         try shell(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
-                   "\(binary) chat --temp 0; echo PAGODA-EXITED; sleep 30"])
+                   "\(binary) chat --temp 0 -n 24; echo PAGODA-EXITED; sleep 30"])
         defer { _ = try? shell(["tmux", "kill-session", "-t", session]) }
 
         _ = try waitFor("the chat to open") { $0.contains("Type a message") }
         try shell(["tmux", "send-keys", "-t", session, "What is the capital of France?", "Enter"])
-        let answered = try waitFor("a streamed reply") { $0.contains("ai  ›") && $0.contains("Paris") && !$0.contains("generating") }
+        let answered = try waitFor("a streamed reply") { screen in
+            guard let reply = screen.components(separatedBy: "ai  › ").last else { return false }
+            return screen.contains("ai  › ") && !screen.contains("generating") && !reply.hasPrefix("…")
+        }
         let used = answered.firstMatch(of: /(\d+) blocks: (\d+) used/).map { Int($0.2)! } ?? 0
         XCTAssertGreaterThan(used, 0, "the stats pane shows blocks in use:\n\(answered)")
 
