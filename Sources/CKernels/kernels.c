@@ -206,3 +206,94 @@ TARGET float pagoda_dot_q6_k(const void *w, const pagoda_q8_block *a, int nblock
     }
     return sum8(acc);
 }
+
+// Decoders: plain C (vectorized by the compiler); each 32-element block gets 32 codes,
+// two scales (one per 16) and one min.
+int pagoda_decode_row(int type, const void *w, int nblocks, int8_t *codes, float *scales16, float *mins32) {
+    const uint8_t *p = (const uint8_t *)w;
+    switch (type) {
+    case 2: case 3: case 6: case 8: {  // Q4_0, Q4_1, Q5_0, Q8_0
+        const int size = type == 2 ? 18 : type == 3 ? 20 : type == 6 ? 22 : 34;
+        for (int b = 0; b < nblocks; b++, p += size) {
+            uint16_t hd; memcpy(&hd, p, 2);
+            const float d = (float)*(const _Float16 *)&hd;
+            int8_t *c = codes + 32 * b;
+            scales16[2 * b] = scales16[2 * b + 1] = d;
+            mins32[b] = 0.0f;
+            if (type == 8) {
+                memcpy(c, p + 2, 32);
+                continue;
+            }
+            const uint8_t *qs = p + (type == 2 ? 2 : type == 3 ? 4 : 6);
+            uint32_t qh = 0;
+            if (type == 6) memcpy(&qh, p + 2, 4);
+            for (int j = 0; j < 16; j++) {
+                int lo = qs[j] & 0x0F, hi = qs[j] >> 4;
+                if (type == 6) { lo |= ((qh >> j) & 1) << 4; hi |= ((qh >> (j + 16)) & 1) << 4; }
+                const int offset = type == 2 ? 8 : type == 6 ? 16 : 0;
+                c[j] = (int8_t)(lo - offset);
+                c[j + 16] = (int8_t)(hi - offset);
+            }
+            if (type == 3) {
+                uint16_t hm; memcpy(&hm, p + 2, 2);
+                mins32[b] = (float)*(const _Float16 *)&hm;
+            }
+        }
+        return 1;
+    }
+    case 12: {  // Q4_K
+        for (int b = 0; b < nblocks / 8; b++, p += 144) {
+            uint16_t hd, hm; memcpy(&hd, p, 2); memcpy(&hm, p + 2, 2);
+            const float d = (float)*(const _Float16 *)&hd, dmin = (float)*(const _Float16 *)&hm;
+            for (int j = 0; j < 8; j++) {
+                int scale, min;
+                scale_min_k4(j, p + 4, &scale, &min);
+                const uint8_t *q = p + 16 + 32 * (j / 2);
+                int8_t *c = codes + 32 * (8 * b + j);
+                for (int l = 0; l < 32; l++) c[l] = (int8_t)(j % 2 ? q[l] >> 4 : q[l] & 0x0F);
+                scales16[2 * (8 * b + j)] = scales16[2 * (8 * b + j) + 1] = d * (float)scale;
+                mins32[8 * b + j] = -dmin * (float)min;
+            }
+        }
+        return 1;
+    }
+    case 14: {  // Q6_K
+        for (int b = 0; b < nblocks / 8; b++, p += 210) {
+            uint16_t hd; memcpy(&hd, p + 208, 2);
+            const float d = (float)*(const _Float16 *)&hd;
+            const int8_t *sc = (const int8_t *)(p + 192);
+            for (int half = 0; half < 2; half++) {
+                const uint8_t *ql = p + 64 * half, *qh = p + 128 + 32 * half;
+                for (int c = 0; c < 4; c++) {
+                    const int chunk = 8 * b + 4 * half + c;
+                    int8_t *out = codes + 32 * chunk;
+                    for (int l = 0; l < 32; l++) {
+                        const int lo = c < 2 ? ql[32 * (c & 1) + l] & 0x0F : ql[32 * (c & 1) + l] >> 4;
+                        const int top = (qh[l] >> (2 * c)) & 3;
+                        out[l] = (int8_t)((lo | (top << 4)) - 32);
+                    }
+                    scales16[2 * chunk] = d * (float)sc[8 * half + 2 * c];
+                    scales16[2 * chunk + 1] = d * (float)sc[8 * half + 2 * c + 1];
+                    mins32[chunk] = 0.0f;
+                }
+            }
+        }
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+TARGET float pagoda_dot_decoded(const int8_t *codes, const float *scales16, const float *mins32, const pagoda_q8_block *a, int nblocks) {
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0.0f;
+    for (int b = 0; b < nblocks; b++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(codes + 32 * b));
+        const __m256i y = _mm256_loadu_si256((const __m256i *)a[b].qs);
+        const float s0 = scales16[2 * b] * a[b].d, s1 = scales16[2 * b + 1] * a[b].d;
+        acc = _mm256_fmadd_ps(_mm256_setr_ps(s0, s0, s0, s0, s1, s1, s1, s1), dot_signed(q, y), acc);
+        mins += mins32[b] * a[b].s;
+    }
+    return sum8(acc) + mins;
+}

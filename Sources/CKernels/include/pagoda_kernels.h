@@ -30,6 +30,12 @@ float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q4_k(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q6_k(const void *w, const pagoda_q8_block *a, int nblocks);
 
+// For prefill: a weight row decoded once into signed 8-bit codes with a scale per 16
+// elements and a min term per 32 (w = scale * code + min), then dotted with many tokens.
+// `type` is the GGML type number; returns 0 if the type has no decoder.
+int pagoda_decode_row(int type, const void *w, int nblocks, int8_t *codes, float *scales16, float *mins32);
+float pagoda_dot_decoded(const int8_t *codes, const float *scales16, const float *mins32, const pagoda_q8_block *a, int nblocks);
+
 #endif
 
 #ifndef PAGODA_KERNELS_CONVERT

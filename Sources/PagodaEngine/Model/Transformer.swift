@@ -159,7 +159,8 @@ extension Transformer {
             pool.run { part in
                 let rows = (w.rows * part / parts)..<(w.rows * (part + 1) / parts)
                 guard !rows.isEmpty else { return }
-                w.multiplyQuantized(activations, tokens: tokens, into: y, yStride: stride, rowRange: rows)
+                w.multiplyQuantized(activations, tokens: tokens, into: y, yStride: stride, rowRange: rows,
+                                    decoded: UnsafeMutableRawPointer(s.threadScratch + part * s.scratchStride))
             }
             return
         }

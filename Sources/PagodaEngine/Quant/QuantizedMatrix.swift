@@ -60,11 +60,28 @@ extension QuantizedMatrix {
 
     /// `y[t][r] = W[r] · a[t]` for activations already quantized (`columns / 32` blocks per
     /// token, one token after the other), over `rowRange`.
+    ///
+    /// With several tokens and the AVX2 kernels, each row is decoded once into 8-bit codes
+    /// (`decoded` must hold `columns` bytes plus `columns / 8` floats) and then dotted with
+    /// every token, so the weight decoding is paid once per row, not once per token.
     public func multiplyQuantized(
-        _ a: UnsafePointer<pagoda_q8_block>, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int, rowRange: Range<Int>
+        _ a: UnsafePointer<pagoda_q8_block>, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int, rowRange: Range<Int>,
+        decoded: UnsafeMutableRawPointer? = nil
     ) {
         let blocks = columns / 32
         let simd = IntegerDot.simdAvailable
+        if tokens > 1, simd, let decoded {
+            let codes = decoded.assumingMemoryBound(to: Int8.self)
+            let scales = (decoded + columns).assumingMemoryBound(to: Float.self)
+            let mins = scales + columns / 16
+            for r in rowRange {
+                guard pagoda_decode_row(Int32(type.rawValue), base + r * rowBytes, Int32(blocks), codes, scales, mins) != 0 else { break }
+                for t in 0..<tokens {
+                    y[t * yStride + r] = pagoda_dot_decoded(codes, scales, mins, a + t * blocks, Int32(blocks))
+                }
+            }
+            return
+        }
         for r in rowRange {
             let row = base + r * rowBytes
             for t in 0..<tokens {

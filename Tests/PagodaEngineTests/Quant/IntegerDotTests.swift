@@ -65,4 +65,25 @@ final class IntegerDotTests: XCTestCase {
         pagoda_f16_to_f32(halves, &back, Int32(x.count))
         XCTAssertEqual(back, halves.map { Float(Float16(bitPattern: $0)) })
     }
+
+    /// The prefill path: a row decoded once to 8-bit codes, then dotted with many tokens.
+    func testDecodedRowsMatchTheScalarTwins() throws {
+        try XCTSkipUnless(IntegerDot.simdAvailable, "this CPU has no AVX2: the decoded path does not run")
+        var rng = XorShift32(seed: 5150)
+        for type in IntegerDot.types.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let columns = type.blockSize == 256 ? 768 : 224
+            let row = try Quantization.quantize(type, TestData.weights(columns, seed: 42))
+            var codes = [Int8](repeating: 0, count: columns)
+            var scales = [Float](repeating: 0, count: columns / 16)
+            var mins = [Float](repeating: 0, count: columns / 32)
+            let ok = row.withUnsafeBytes { pagoda_decode_row(Int32(type.rawValue), $0.baseAddress!, Int32(columns / 32), &codes, &scales, &mins) }
+            XCTAssertEqual(ok, 1, "\(type) has a decoder")
+            for _ in 0..<4 {
+                let act = activations((0..<columns).map { _ in rng.nextSigned() * 2 }, simd: false)
+                let scalar = row.withUnsafeBytes { w in act.withUnsafeBufferPointer { IntegerDot.dotScalar(type, w.baseAddress!, $0.baseAddress!, blocks: columns / 32) } }
+                let decoded = act.withUnsafeBufferPointer { pagoda_dot_decoded(codes, scales, mins, $0.baseAddress!, Int32(columns / 32)) }
+                XCTAssertEqual(decoded, scalar, accuracy: 1e-4 * max(1, abs(scalar)), "\(type)")
+            }
+        }
+    }
 }
