@@ -73,16 +73,25 @@ TARGET static inline float sum8(__m256 v) {
     return _mm_cvtss_f32(r);
 }
 
-// Q4_0: 18 bytes = d (f16), 16 bytes of nibbles; w = d * (q - 8).
+// Q4_0: 18 bytes = d (f16), 16 bytes of nibbles; w = d * (q - 8). With q unsigned,
+// Σ w·y = d·d_y·Σ q·y − 8·d·(d_y·Σy) = d·d_y·Σ q·y − 8·d·s.
 TARGET float pagoda_dot_q4_0(const void *w, const pagoda_q8_block *a, int nblocks) {
     const uint8_t *p = (const uint8_t *)w;
-    __m256 acc = _mm256_setzero_ps();
-    for (int b = 0; b < nblocks; b++, p += 18) {
-        const __m256i q = _mm256_sub_epi8(nibbles(p + 2), _mm256_set1_epi8(8));
-        const __m256i y = _mm256_loadu_si256((const __m256i *)a[b].qs);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_signed(q, y), acc);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float offsets = 0.0f;
+    int b = 0;
+    for (; b + 1 < nblocks; b += 2, p += 36) {
+        const float d0 = half_to_float(p), d1 = half_to_float(p + 18);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * a[b].d), dot_unsigned(nibbles(p + 2), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * a[b + 1].d), dot_unsigned(nibbles(p + 20), _mm256_loadu_si256((const __m256i *)a[b + 1].qs)), acc1);
+        offsets += d0 * a[b].s + d1 * a[b + 1].s;
     }
-    return sum8(acc);
+    for (; b < nblocks; b++, p += 18) {
+        const float d = half_to_float(p);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d * a[b].d), dot_unsigned(nibbles(p + 2), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
+        offsets += d * a[b].s;
+    }
+    return sum8(_mm256_add_ps(acc0, acc1)) - 8.0f * offsets;
 }
 
 // Q4_1: 20 bytes = d, m (f16), 16 bytes of nibbles; w = d * q + m.
@@ -100,30 +109,46 @@ TARGET float pagoda_dot_q4_1(const void *w, const pagoda_q8_block *a, int nblock
 }
 
 // Q5_0: 22 bytes = d (f16), qh (32 fifth bits), 16 bytes of nibbles; w = d * (q - 16).
+// With q unsigned (0…31): Σ w·y = d·d_y·Σ q·y − 16·d·s.
+TARGET static inline __m256i q5_codes(const uint8_t *p) {
+    const __m256i high = _mm256_and_si256(bits_as_bytes(p + 2), _mm256_set1_epi8(0x10));
+    return _mm256_or_si256(nibbles(p + 6), high);
+}
+
 TARGET float pagoda_dot_q5_0(const void *w, const pagoda_q8_block *a, int nblocks) {
     const uint8_t *p = (const uint8_t *)w;
-    __m256 acc = _mm256_setzero_ps();
-    for (int b = 0; b < nblocks; b++, p += 22) {
-        __m256i q = nibbles(p + 6);
-        // Where the fifth bit is clear, or-ing 0xF0 gives q - 16 as a signed byte.
-        const __m256i high = _mm256_andnot_si256(bits_as_bytes(p + 2), _mm256_set1_epi8((char)0xF0));
-        q = _mm256_or_si256(q, high);
-        const __m256i y = _mm256_loadu_si256((const __m256i *)a[b].qs);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_signed(q, y), acc);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    float offsets = 0.0f;
+    int b = 0;
+    for (; b + 1 < nblocks; b += 2, p += 44) {
+        const float d0 = half_to_float(p), d1 = half_to_float(p + 22);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * a[b].d), dot_unsigned(q5_codes(p), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * a[b + 1].d), dot_unsigned(q5_codes(p + 22), _mm256_loadu_si256((const __m256i *)a[b + 1].qs)), acc1);
+        offsets += d0 * a[b].s + d1 * a[b + 1].s;
     }
-    return sum8(acc);
+    for (; b < nblocks; b++, p += 22) {
+        const float d = half_to_float(p);
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d * a[b].d), dot_unsigned(q5_codes(p), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
+        offsets += d * a[b].s;
+    }
+    return sum8(_mm256_add_ps(acc0, acc1)) - 16.0f * offsets;
 }
 
 // Q8_0: 34 bytes = d (f16), 32 signed bytes; w = d * q.
 TARGET float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblocks) {
     const uint8_t *p = (const uint8_t *)w;
-    __m256 acc = _mm256_setzero_ps();
-    for (int b = 0; b < nblocks; b++, p += 34) {
-        const __m256i q = _mm256_loadu_si256((const __m256i *)(p + 2));
-        const __m256i y = _mm256_loadu_si256((const __m256i *)a[b].qs);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_signed(q, y), acc);
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int b = 0;
+    for (; b + 1 < nblocks; b += 2, p += 68) {
+        const __m256i q0 = _mm256_loadu_si256((const __m256i *)(p + 2)), q1 = _mm256_loadu_si256((const __m256i *)(p + 36));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_signed(q0, _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p + 34) * a[b + 1].d), dot_signed(q1, _mm256_loadu_si256((const __m256i *)a[b + 1].qs)), acc1);
     }
-    return sum8(acc);
+    for (; b < nblocks; b++, p += 34) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(p + 2));
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_signed(q, _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
+    }
+    return sum8(_mm256_add_ps(acc0, acc1));
 }
 
 TARGET void pagoda_f16_to_f32(const uint16_t *x, float *y, int n) {
