@@ -97,15 +97,19 @@ TARGET float pagoda_dot_q4_0(const void *w, const pagoda_q8_block *a, int nblock
 // Q4_1: 20 bytes = d, m (f16), 16 bytes of nibbles; w = d * q + m.
 TARGET float pagoda_dot_q4_1(const void *w, const pagoda_q8_block *a, int nblocks) {
     const uint8_t *p = (const uint8_t *)w;
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     float mins = 0.0f;
-    for (int b = 0; b < nblocks; b++, p += 20) {
-        const __m256i q = nibbles(p + 4);
-        const __m256i y = _mm256_loadu_si256((const __m256i *)a[b].qs);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_unsigned(q, y), acc);
+    int b = 0;
+    for (; b + 1 < nblocks; b += 2, p += 40) {
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_unsigned(nibbles(p + 4), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p + 20) * a[b + 1].d), dot_unsigned(nibbles(p + 24), _mm256_loadu_si256((const __m256i *)a[b + 1].qs)), acc1);
+        mins += half_to_float(p + 2) * a[b].s + half_to_float(p + 22) * a[b + 1].s;
+    }
+    for (; b < nblocks; b++, p += 20) {
+        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_unsigned(nibbles(p + 4), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
         mins += half_to_float(p + 2) * a[b].s;
     }
-    return sum8(acc) + mins;
+    return sum8(_mm256_add_ps(acc0, acc1)) + mins;
 }
 
 // Q5_0: 22 bytes = d (f16), qh (32 fifth bits), 16 bytes of nibbles; w = d * (q - 16).
@@ -321,4 +325,22 @@ TARGET float pagoda_dot_decoded(const int8_t *codes, const float *scales16, cons
         mins += mins32[b] * a[b].s;
     }
     return sum8(acc) + mins;
+}
+
+// y[r] = row r · a for rows [first, last) of a matrix of `type` (GGML number) whose rows are
+// `row_bytes` apart; returns 0 if the type has no kernel.
+int pagoda_matvec(int type, const void *base, long row_bytes, int first, int last, const pagoda_q8_block *a, int nblocks, float *y) {
+    float (*dot)(const void *, const pagoda_q8_block *, int);
+    switch (type) {
+    case 2: dot = pagoda_dot_q4_0; break;
+    case 3: dot = pagoda_dot_q4_1; break;
+    case 6: dot = pagoda_dot_q5_0; break;
+    case 8: dot = pagoda_dot_q8_0; break;
+    case 12: dot = pagoda_dot_q4_k; break;
+    case 14: dot = pagoda_dot_q6_k; break;
+    default: return 0;
+    }
+    const uint8_t *p = (const uint8_t *)base;
+    for (int r = first; r < last; r++) y[r] = dot(p + (long)r * row_bytes, a, nblocks);
+    return 1;
 }

@@ -30,6 +30,9 @@ float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q4_k(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q6_k(const void *w, const pagoda_q8_block *a, int nblocks);
 
+// y[r] = row r · a for rows [first, last); 0 if the type has no kernel.
+int pagoda_matvec(int type, const void *base, long row_bytes, int first, int last, const pagoda_q8_block *a, int nblocks, float *y);
+
 // For prefill: a weight row decoded once into signed 8-bit codes with a scale per 16
 // elements and a min term per 32 (w = scale * code + min), then dotted with many tokens.
 // `type` is the GGML type number; returns 0 if the type has no decoder.

@@ -70,6 +70,10 @@ extension QuantizedMatrix {
     ) {
         let blocks = columns / 32
         let simd = IntegerDot.simdAvailable
+        if tokens == 1, simd,
+           pagoda_matvec(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound), a, Int32(blocks), y) != 0 {
+            return
+        }
         if tokens > 1, simd, let decoded {
             let codes = decoded.assumingMemoryBound(to: Int8.self)
             let scales = (decoded + columns).assumingMemoryBound(to: Float.self)
