@@ -29,7 +29,7 @@ struct ChatCommand: ParsableCommand {
             var settings = ChatSettings()
             settings.sampling = sampling.parameters
             settings.maxTokens = maxTokens
-            try ChatApp(engine: engine, systemPrompt: try systemPrompt.resolve(), settings: settings, threads: 1).run()
+            try ChatApp(engine: engine, systemPrompt: try systemPrompt.resolve(), settings: settings, threads: model.transformer.pool.threadCount).run()
         }
     }
 }

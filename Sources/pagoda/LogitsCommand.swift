@@ -65,6 +65,9 @@ struct CacheOptions: ParsableArguments {
     @Flag(help: "Exact float products instead of 8-bit activations with integer dot products (slower).")
     var exact = false
 
+    @Option(name: [.customShort("t"), .long], help: "Threads (default: every core).")
+    var threads = ThreadPool.availableCores
+
     func modelOptions() throws -> LanguageModel.Options {
         var o = LanguageModel.Options()
         guard kvMemory > 0 else { throw ValidationError("--kv-mem must be positive") }
@@ -74,6 +77,8 @@ struct CacheOptions: ParsableArguments {
         o.blockTokens = blockTokens
         o.kvElement = element
         o.quantizedActivations = !exact
+        guard threads > 0, threads <= 256 else { throw ValidationError("--threads must be 1…256") }
+        o.threads = threads
         return o
     }
 }
