@@ -28,12 +28,24 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("tokenizer-text"), help: "Benchmark the tokenizer on this file instead of the model.")
     var tokenizerText: String?
 
+    @Flag(help: "Benchmark the kernels: memory bandwidth, then GB/s of mat-vec and GFLOP/s of mat-mat per weight type.")
+    var kernels = false
+
     func validate() throws {
         guard promptTokens > 0, generateTokens >= 0, repetitions > 0 else { throw ValidationError("-p and -r must be positive, -n not negative") }
     }
 
     func run() throws {
         try reportingErrors {
+            if kernels {
+                let pool = ThreadPool.shared(threads: threads)
+                print("kernels: \(IntegerDot.kernelName), threads: \(threads), matrix 8192 × 4096")
+                print(String(format: "memory read bandwidth: %.1f GB/s", KernelBenchmark.bandwidth(pool: pool)))
+                for row in KernelBenchmark.run(pool: pool) {
+                    print(String(format: "%-6@ mat-vec %6.1f GB/s   mat-mat (64 tokens) %6.1f GFLOP/s", row.type.name, row.matvecGBps, row.matmulGFLOPs))
+                }
+                return
+            }
             let path = try modelOptions.resolve()
             if let tokenizerText {
                 let file = try GGUFFile(path: path)
