@@ -80,6 +80,18 @@ public struct PreTokenizer: Sendable {
 
     // MARK: - Scanners
 
+    /// Length of an English contraction (`'s 't 'm 'd 're 've 'll`) at `pos`, if one starts there.
+    static func contractionLength(_ s: [UInt32], _ pos: Int, _ r: Range<Int>, caseInsensitive: Bool) -> Int? {
+        guard s[pos] == 0x27, pos + 1 < r.upperBound else { return nil }
+        func at(_ i: Int) -> UInt32 { caseInsensitive ? s[i].lowercasedCodepoint : s[i] }
+        let n = at(pos + 1)
+        if n == 0x73 || n == 0x74 || n == 0x6D || n == 0x64 { return 2 }  // s t m d
+        guard pos + 2 < r.upperBound else { return nil }
+        let nn = at(pos + 2)
+        if (n == 0x72 && nn == 0x65) || (n == 0x76 && nn == 0x65) || (n == 0x6C && nn == 0x6C) { return 3 }  // re ve ll
+        return nil
+    }
+
     /// The GPT-2 pattern, scanned by hand (llama.cpp's `unicode_regex_split_custom_gpt2`).
     static func splitGPT2(_ s: [UInt32], _ r: Range<Int>, into pieces: inout [Int]) {
         func cls(_ i: Int) -> CodepointClass { r.contains(i) ? CodepointClass.of(s[i]) : [] }
@@ -90,14 +102,7 @@ public struct PreTokenizer: Sendable {
         while pos < r.upperBound {
             let c = s[pos]
             // 's|'t|'re|'ve|'m|'ll|'d
-            if c == 0x27, pos + 1 < r.upperBound {
-                let n = s[pos + 1]
-                if n == 0x73 || n == 0x74 || n == 0x6D || n == 0x64 { pos += 2; emit(pos); continue }
-                if pos + 2 < r.upperBound {
-                    let nn = s[pos + 2]
-                    if (n == 0x72 && nn == 0x65) || (n == 0x76 && nn == 0x65) || (n == 0x6C && nn == 0x6C) { pos += 3; emit(pos); continue }
-                }
-            }
+            if let n = contractionLength(s, pos, r, caseInsensitive: false) { pos += n; emit(pos); continue }
             var f = c == 0x20 ? cls(pos + 1) : cls(pos)
             //  ?\p{L}+
             if f.contains(.letter) {
@@ -142,14 +147,7 @@ public struct PreTokenizer: Sendable {
             let c = s[pos]
             let f = CodepointClass.of(c)
             // (?i:'s|'t|'re|'ve|'m|'ll|'d)
-            if c == 0x27, pos + 1 < r.upperBound {
-                let n = s[pos + 1].lowercasedCodepoint
-                if n == 0x73 || n == 0x74 || n == 0x6D || n == 0x64 { pos += 2; emit(pos); continue }
-                if pos + 2 < r.upperBound {
-                    let nn = s[pos + 2].lowercasedCodepoint
-                    if (n == 0x72 && nn == 0x65) || (n == 0x76 && nn == 0x65) || (n == 0x6C && nn == 0x6C) { pos += 3; emit(pos); continue }
-                }
-            }
+            if let n = contractionLength(s, pos, r, caseInsensitive: true) { pos += n; emit(pos); continue }
             // [^\r\n\p{L}\p{N}]?\p{L}+
             if !(c == 0x0D || c == 0x0A || f.contains(.number)) {
                 if !f.isDisjoint(with: word) || !cls(pos + 1).isDisjoint(with: word) {
