@@ -11,10 +11,21 @@ int pagoda_kernels_available(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 }
 
+// The two halves at p (4 bytes, so it must not be the last 2 bytes of a buffer) as floats.
+// A zero-extending vmovd depends on nothing; a vpinsrw (what the compiler makes of a 2-byte
+// load) merges into whatever register is free, often an accumulator, which chains each block
+// to the one before (measured: Q4_1 mat-vec 8 → 12+ GB/s on one core without it).
+TARGET static inline __m128 halves(const uint8_t *p) {
+    uint32_t h;
+    memcpy(&h, p, 4);
+    __m128i v = _mm_cvtsi32_si128((int)h);
+    __asm__("" : "+x"(v));  // keep the vmovd: the compiler would narrow it to a vpinsrw
+    return _mm_cvtph_ps(v);
+}
+
+// The half at p (followed by at least 2 more bytes of the buffer).
 TARGET static inline float half_to_float(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
+    return _mm_cvtss_f32(halves(p));
 }
 
 TARGET void pagoda_quantize_q8(const float *x, int n, pagoda_q8_block *out) {
@@ -213,7 +224,7 @@ TARGET float pagoda_dot_q6_k(const void *w, const pagoda_q8_block *a, int nblock
     const uint8_t *p = (const uint8_t *)w;
     __m256 acc = _mm256_setzero_ps();
     for (int b = 0; b < nblocks / 8; b++, p += 210) {
-        const float d = half_to_float(p + 208);
+        const float d = _mm_cvtss_f32(_mm_movehdup_ps(halves(p + 206)));  // d is the block's last 2 bytes
         const int8_t *scales = (const int8_t *)(p + 192);
         for (int half = 0; half < 2; half++) {
             const uint8_t *ql = p + 64 * half, *qh = p + 128 + 32 * half;
