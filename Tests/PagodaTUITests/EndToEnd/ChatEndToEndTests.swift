@@ -7,24 +7,21 @@ import XCTest
 final class ChatEndToEndTests: XCTestCase {
     let session = "pagoda-e2e-\(ProcessInfo.processInfo.processIdentifier)"
 
-    /// Runs a command and returns its output. Output goes through a file, not a pipe: the
-    /// tmux server started by `new-session` would hold a pipe open forever.
+    /// Runs a command through `/bin/sh` and returns its output. `system` (fork, exec, waitpid)
+    /// rather than Foundation's `Process`, whose exit detection was seen to miss the tmux
+    /// client's exit and hang; output goes through a file, since the tmux server started by
+    /// `new-session` would hold a pipe open for ever.
     @discardableResult
     func shell(_ arguments: [String]) throws -> String {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("pagoda-e2e-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = arguments
-        p.standardOutput = handle
-        p.standardError = handle
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try handle.close()
-        return String(decoding: try Data(contentsOf: output), as: UTF8.self)
+        let quoted = arguments.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let status = system("\(quoted) > '\(output.path)' 2>&1 < /dev/null")
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        if status != 0 && arguments.first == "tmux" && arguments.dropFirst().first != "kill-session" {
+            XCTFail("\(arguments.joined(separator: " ")) failed (\(status)): \(text)")
+        }
+        return text
     }
 
     func screen() throws -> String { try shell(["tmux", "capture-pane", "-t", session, "-p"]) }
