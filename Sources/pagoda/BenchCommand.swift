@@ -39,7 +39,7 @@ struct BenchCommand: ParsableCommand {
         try reportingErrors {
             if kernels {
                 let pool = ThreadPool.shared(threads: threads)
-                print("kernels: \(IntegerDot.kernelName), threads: \(threads), matrix 8192 × 4096")
+                print("kernels: \(IntegerDot.kernelName), threads: \(threads), matrix 32768 × 4096")
                 print(String(format: "memory read bandwidth: %.1f GB/s", KernelBenchmark.bandwidth(pool: pool)))
                 for row in KernelBenchmark.run(pool: pool) {
                     print(String(format: "%-6@ mat-vec %6.1f GB/s   mat-mat (64 tokens) %6.1f GFLOP/s", row.type.name, row.matvecGBps, row.matmulGFLOPs))

@@ -3,7 +3,8 @@ import Foundation
 
 /// Kernel-level speed, to compare each kernel with the machine: memory read bandwidth (a sum
 /// over 512 MiB), then per weight type the GB/s of weights streamed by a mat-vec and the
-/// GFLOP/s of a 64-token mat-mat, on an 8192 × 4096 matrix of random blocks.
+/// GFLOP/s of a 64-token mat-mat, on a 32768 × 4096 matrix of random blocks (larger than
+/// the last-level cache for every type, so mat-vec streams from memory).
 public enum KernelBenchmark {
     public struct Row: Sendable {
         public let type: GGMLType
@@ -19,26 +20,23 @@ public enum KernelBenchmark {
         return Double(DispatchTime.now().uptimeNanoseconds - t0.uptimeNanoseconds) / 1e9
     }
 
-    /// Read bandwidth in GB/s with `pool`'s threads (median of 5 passes).
+    /// Read bandwidth in GB/s with `pool`'s threads (median of 5 passes): a wrapping integer
+    /// sum over 512 MiB, which the compiler vectorizes (a float sum would measure add latency).
     public static func bandwidth(pool: ThreadPool) -> Double {
-        let count = 128 << 20  // floats: 512 MiB
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        let count = 64 << 20  // UInt64 words: 512 MiB
+        let buffer = UnsafeMutablePointer<UInt64>.allocate(capacity: count)
         defer { buffer.deallocate() }
-        buffer.initialize(repeating: 1, count: count)
-        let sums = UnsafeMutablePointer<Float>.allocate(capacity: pool.threadCount)
+        for i in 0..<count { buffer[i] = UInt64(truncatingIfNeeded: i) }
+        let sums = UnsafeMutablePointer<UInt64>.allocate(capacity: pool.threadCount)
         defer { sums.deallocate() }
         let parts = pool.threadCount
         let rates = (0..<5).map { _ in
-            Double(count * 4) / 1e9 / time {
+            Double(count * 8) / 1e9 / time {
                 pool.run { part in
                     let start = count * part / parts, end = count * (part + 1) / parts
-                    var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
-                    var i = start
-                    while i + 4 <= end {
-                        s0 += buffer[i]; s1 += buffer[i + 1]; s2 += buffer[i + 2]; s3 += buffer[i + 3]
-                        i += 4
-                    }
-                    sums[part] = s0 + s1 + s2 + s3
+                    var sum: UInt64 = 0
+                    for i in start..<end { sum &+= buffer[i] }
+                    sums[part] = sum
                 }
             }
         }
@@ -47,7 +45,7 @@ public enum KernelBenchmark {
 
     /// Each integer-dot weight type, mat-vec and mat-mat, with `pool`'s threads.
     public static func run(pool: ThreadPool) -> [Row] {
-        let rows = 8192, columns = 4096, tokens = 64
+        let rows = 32768, columns = 4096, tokens = 64
         var random = SeededRandom(seed: 3)
         let x = (0..<(columns * tokens)).map { _ in Float(random.nextUnit() * 2 - 1) }
         let blocks = columns / 32
