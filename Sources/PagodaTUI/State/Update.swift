@@ -186,8 +186,7 @@ private func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
         switchConversation(&s, to: index)
     case "/fork":
         if busy { appendNotice(&s, s.focused, "wait for the reply to finish before forking", kind: .error); return [] }
-        var copy = s.current
-        copy = Conversation(number: s.nextConversationNumber, systemPrompt: copy.systemPrompt)
+        var copy = Conversation(number: s.nextConversationNumber, systemPrompt: s.current.systemPrompt)
         copy.entries = s.current.entries.filter { $0.kind == .user || $0.kind == .assistant }
         copy.contextTokens = s.current.contextTokens
         s.nextConversationNumber += 1
