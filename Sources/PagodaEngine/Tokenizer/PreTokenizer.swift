@@ -94,10 +94,11 @@ public struct PreTokenizer: Sendable {
 
     /// The GPT-2 pattern, scanned by hand (llama.cpp's `unicode_regex_split_custom_gpt2`).
     static func splitGPT2(_ s: [UInt32], _ r: Range<Int>, into pieces: inout [Int]) {
-        func cls(_ i: Int) -> CodepointClass { r.contains(i) ? CodepointClass.of(s[i]) : [] }
-        func cp(_ i: Int) -> UInt32? { r.contains(i) ? s[i] : nil }
+        let scan = FragmentScan(s, r)
+        func cls(_ i: Int) -> CodepointClass { scan.classes(i) }
+        func cp(_ i: Int) -> UInt32? { scan.codepoint(i) }
         var previous = r.lowerBound
-        func emit(_ end: Int) { if end > previous { pieces.append(end - previous) }; previous = end }
+        func emit(_ end: Int) { scan.emit(end, after: &previous, into: &pieces) }
         var pos = r.lowerBound
         while pos < r.upperBound {
             let c = s[pos]
@@ -138,10 +139,11 @@ public struct PreTokenizer: Sendable {
     static func splitLlama3(_ s: [UInt32], _ r: Range<Int>, maxDigits: Int, marksAreLetters: Bool, into pieces: inout [Int]) {
         let word: CodepointClass = marksAreLetters ? [.letter, .mark] : .letter
         let notPunct = CodepointClass([.whitespace, .number]).union(word)
-        func cls(_ i: Int) -> CodepointClass { r.contains(i) ? CodepointClass.of(s[i]) : [] }
-        func cp(_ i: Int) -> UInt32? { r.contains(i) ? s[i] : nil }
+        let scan = FragmentScan(s, r)
+        func cls(_ i: Int) -> CodepointClass { scan.classes(i) }
+        func cp(_ i: Int) -> UInt32? { scan.codepoint(i) }
         var previous = r.lowerBound
-        func emit(_ end: Int) { if end > previous { pieces.append(end - previous) }; previous = end }
+        func emit(_ end: Int) { scan.emit(end, after: &previous, into: &pieces) }
         var pos = r.lowerBound
         while pos < r.upperBound {
             let c = s[pos]
@@ -189,5 +191,26 @@ public struct PreTokenizer: Sendable {
             pos += 1
             emit(pos)
         }
+    }
+}
+
+/// Reading one fragment of code points for the hand-written scanners: out-of-range
+/// positions have no classes and no code point, and pieces are emitted as lengths from the
+/// end of the previous one (empty pieces are skipped).
+struct FragmentScan {
+    let s: [UInt32]
+    let r: Range<Int>
+
+    init(_ s: [UInt32], _ r: Range<Int>) {
+        self.s = s
+        self.r = r
+    }
+
+    @inline(__always) func classes(_ i: Int) -> CodepointClass { r.contains(i) ? CodepointClass.of(s[i]) : [] }
+    @inline(__always) func codepoint(_ i: Int) -> UInt32? { r.contains(i) ? s[i] : nil }
+
+    @inline(__always) func emit(_ end: Int, after previous: inout Int, into pieces: inout [Int]) {
+        if end > previous { pieces.append(end - previous) }
+        previous = end
     }
 }
