@@ -1,31 +1,12 @@
 #include "pagoda_kernels.h"
 
 #include <math.h>
-#include <string.h>
-#include <immintrin.h>
 
-#define TARGET __attribute__((target("avx2,fma,f16c")))
+#include "simd_helpers.h"
 
 int pagoda_kernels_available(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-}
-
-// The two halves at p (4 bytes, so it must not be the last 2 bytes of a buffer) as floats.
-// A zero-extending vmovd depends on nothing; a vpinsrw (what the compiler makes of a 2-byte
-// load) merges into whatever register is free, often an accumulator, which chains each block
-// to the one before (measured: Q4_1 mat-vec 8 → 12+ GB/s on one core without it).
-TARGET static inline __m128 halves(const uint8_t *p) {
-    uint32_t h;
-    memcpy(&h, p, 4);
-    __m128i v = _mm_cvtsi32_si128((int)h);
-    __asm__("" : "+x"(v));  // keep the vmovd: the compiler would narrow it to a vpinsrw
-    return _mm_cvtph_ps(v);
-}
-
-// The half at p (followed by at least 2 more bytes of the buffer).
-TARGET static inline float half_to_float(const uint8_t *p) {
-    return _mm_cvtss_f32(halves(p));
 }
 
 TARGET void pagoda_quantize_q8(const float *x, int n, pagoda_q8_block *out) {
@@ -47,41 +28,6 @@ TARGET void pagoda_quantize_q8(const float *x, int n, pagoda_q8_block *out) {
         out[b].d = d;
         out[b].s = d * (float)sum;
     }
-}
-
-// The 32 nibbles of 16 bytes as 32 bytes: low nibbles (elements 0..15) then high (16..31).
-TARGET static inline __m256i nibbles(const uint8_t *p) {
-    const __m128i t = _mm_loadu_si128((const __m128i *)p);
-    const __m256i bytes = _mm256_insertf128_si256(_mm256_castsi128_si256(t), _mm_srli_epi16(t, 4), 1);
-    return _mm256_and_si256(_mm256_set1_epi8(0x0F), bytes);
-}
-
-// 0xFF where bit i of the 32-bit word at p is set, for each of the 32 bytes.
-TARGET static inline __m256i bits_as_bytes(const uint8_t *p) {
-    uint32_t w;
-    memcpy(&w, p, 4);
-    const __m256i shuffle = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000);
-    __m256i bytes = _mm256_shuffle_epi8(_mm256_set1_epi32((int)w), shuffle);
-    bytes = _mm256_or_si256(bytes, _mm256_set1_epi64x(0x7fbfdfeff7fbfdfe));
-    return _mm256_cmpeq_epi8(bytes, _mm256_set1_epi64x(-1));
-}
-
-// Pairwise sums of unsigned x times signed y, widened to 8 floats.
-TARGET static inline __m256 dot_unsigned(__m256i x, __m256i y) {
-    const __m256i pairs = _mm256_maddubs_epi16(x, y);
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(pairs, _mm256_set1_epi16(1)));
-}
-
-// Signed x times signed y: |x| times y with x's sign.
-TARGET static inline __m256 dot_signed(__m256i x, __m256i y) {
-    return dot_unsigned(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
-}
-
-TARGET static inline float sum8(__m256 v) {
-    __m128 r = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    r = _mm_add_ps(r, _mm_movehl_ps(r, r));
-    r = _mm_add_ss(r, _mm_movehdup_ps(r));
-    return _mm_cvtss_f32(r);
 }
 
 // Q4_0: 18 bytes = d (f16), 16 bytes of nibbles; w = d * (q - 8). With q unsigned,
@@ -125,11 +71,6 @@ TARGET float pagoda_dot_q4_1(const void *w, const pagoda_q8_block *a, int nblock
 
 // Q5_0: 22 bytes = d (f16), qh (32 fifth bits), 16 bytes of nibbles; w = d * (q - 16).
 // With q unsigned (0…31): Σ w·y = d·d_y·Σ q·y − 16·d·s.
-TARGET static inline __m256i q5_codes(const uint8_t *p) {
-    const __m256i high = _mm256_and_si256(bits_as_bytes(p + 2), _mm256_set1_epi8(0x10));
-    return _mm256_or_si256(nibbles(p + 6), high);
-}
-
 TARGET float pagoda_dot_q5_0(const void *w, const pagoda_q8_block *a, int nblocks) {
     const uint8_t *p = (const uint8_t *)w;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
@@ -180,17 +121,6 @@ TARGET void pagoda_f32_to_f16(const float *x, uint16_t *y, int n) {
         _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
     }
     for (; i < n; i++) y[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
-}
-
-// The 6-bit scale and min of sub-block j of a Q4_K block's 12 packed bytes.
-static inline void scale_min_k4(int j, const uint8_t *q, int *scale, int *min) {
-    if (j < 4) {
-        *scale = q[j] & 63;
-        *min = q[j + 4] & 63;
-    } else {
-        *scale = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
-        *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
 }
 
 // Q4_K: 144 bytes = d, dmin (f16), 12 bytes of scales/mins, 128 bytes of nibbles.

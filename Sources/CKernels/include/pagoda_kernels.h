@@ -39,6 +39,31 @@ int pagoda_matvec(int type, const void *base, long row_bytes, int first, int las
 int pagoda_decode_row(int type, const void *w, int nblocks, int8_t *codes, float *scales16, float *mins32);
 float pagoda_dot_decoded(const int8_t *codes, const float *scales16, const float *mins32, const pagoda_q8_block *a, int nblocks);
 
+// Prefill products with AVX-512 VNNI (gemm.c).
+#define PAGODA_PANEL_BLOCK_BYTES 384
+
+// 1 when the CPU has AVX-512 F, BW, VL and VNNI (and the AVX2 set).
+int pagoda_gemm_available(void);
+
+// Bytes of the packed activations of `tokens` tokens of `nblocks` blocks each, and of the
+// per-thread scratch pagoda_gemm needs for rows of `nblocks` blocks.
+long pagoda_panel_bytes(int tokens, int nblocks);
+long pagoda_gemm_scratch_bytes(int nblocks);
+
+// Packs activations (`tokens` × `nblocks` blocks, token after token) into tiles of eight
+// tokens, padding the last tile with zeros. Done once per product; every thread reads it.
+void pagoda_pack_activations(const pagoda_q8_block *a, int tokens, int nblocks, void *panel);
+
+// One weight row as unsigned 8-bit codes with, per 16 columns g, a scale and an offset such
+// that Σ w·x over the 16 = scale_g · Σ code·q + offset_g · d · Σ q for activations d·q.
+// 0 if the type has none.
+int pagoda_unpack_row(int type, const void *w, int nblocks, uint8_t *codes, float *scales16, float *offsets16);
+
+// y[t·y_stride + r] = row r · token t for rows [first, last) and every packed token;
+// `scratch` holds pagoda_gemm_scratch_bytes(nblocks). 0 if the type has no kernel.
+int pagoda_gemm(int type, const void *base, long row_bytes, int first, int last, const void *panel, int tokens,
+                int nblocks, float *y, long y_stride, void *scratch);
+
 #endif
 
 #ifndef PAGODA_KERNELS_CONVERT

@@ -21,6 +21,10 @@ final class RunState {
     let attentionKernel: PagedAttention
     /// Activations quantized to 8 bits: `maxTokens × (widest input / 32)` blocks.
     let activations: UnsafeMutablePointer<pagoda_q8_block>
+    /// The same activations packed for the VNNI prefill kernel, and its per-thread scratch.
+    let packedActivations: UnsafeMutableRawPointer
+    let packedScratch: UnsafeMutableRawPointer
+    let packedScratchStride: Int
 
     init(config c: ModelConfig, layout: KVCacheLayout, maxTokens: Int, threads: Int = 1) {
         self.maxTokens = maxTokens
@@ -39,6 +43,9 @@ final class RunState {
         scratchStride = max(d, qDim, c.feedForwardLength)
         threadScratch = .allocate(capacity: scratchStride * max(1, threads))
         activations = .allocate(capacity: maxTokens * (scratchStride / 32 + 1))
+        packedActivations = .allocate(byteCount: QuantizedMatrix.packedActivationBytes(tokens: maxTokens, columns: scratchStride), alignment: 64)
+        packedScratchStride = QuantizedMatrix.packedScratchBytes(columns: scratchStride)
+        packedScratch = .allocate(byteCount: packedScratchStride * max(1, threads), alignment: 64)
         attentionKernel = PagedAttention(layout: layout, headCount: c.headCount, maxTokens: maxTokens)
     }
 
@@ -46,5 +53,7 @@ final class RunState {
         for buffer in [x, xb, xb2, q, k, v, attention, gate, up, logits, rowScratch, threadScratch] { buffer.deallocate() }
         attentionKernel.deallocate()
         activations.deallocate()
+        packedActivations.deallocate()
+        packedScratch.deallocate()
     }
 }

@@ -156,6 +156,18 @@ extension Transformer {
             let blocks = w.columns / 32
             for t in 0..<tokens { IntegerDot.quantize(x + t * w.columns, count: w.columns, into: s.activations + t * blocks) }
             let activations = UnsafePointer(s.activations)
+            if tokens > 1 && IntegerDot.gemmAvailable {
+                QuantizedMatrix.packActivations(activations, tokens: tokens, columns: w.columns, into: s.packedActivations)
+                let panel = UnsafeRawPointer(s.packedActivations)
+                pool.run { part in
+                    // Row ranges in multiples of 8, the kernel's tile height.
+                    let tiles = (w.rows + 7) / 8
+                    let rows = min(w.rows, 8 * (tiles * part / parts))..<min(w.rows, 8 * (tiles * (part + 1) / parts))
+                    w.multiplyPacked(panel, tokens: tokens, into: y, yStride: stride, rowRange: rows,
+                                     scratch: s.packedScratch + part * s.packedScratchStride)
+                }
+                return
+            }
             pool.run { part in
                 let rows = (w.rows * part / parts)..<(w.rows * (part + 1) / parts)
                 guard !rows.isEmpty else { return }

@@ -16,7 +16,15 @@ public enum IntegerDot {
         return pagoda_kernels_available() != 0
     }()
 
-    public static var kernelName: String { simdAvailable ? "avx2" : "scalar" }
+    /// True when prefill products can use the AVX-512 VNNI kernel (`pagoda_gemm`): the CPU has
+    /// it and `PAGODA_KERNELS` is neither `scalar` nor `avx2`.
+    public static let gemmAvailable: Bool = {
+        if let choice = getenv("PAGODA_KERNELS").map({ String(cString: $0) }), choice == "avx2" { return false }
+        return simdAvailable && pagoda_gemm_available() != 0
+    }()
+
+    /// The kernels that run: mat-vec (decode) and, after a `+`, mat-mat (prefill) if different.
+    public static var kernelName: String { gemmAvailable ? "avx2+vnni" : simdAvailable ? "avx2" : "scalar" }
 
     /// Bytes of one activation block (`pagoda_q8_block`): d, s, 32 codes.
     public static let activationBlockBytes = MemoryLayout<pagoda_q8_block>.stride

@@ -95,6 +95,37 @@ extension QuantizedMatrix {
     }
 }
 
+extension QuantizedMatrix {
+    /// Bytes of packed activations `multiplyPacked` reads for `tokens` tokens of this width.
+    public static func packedActivationBytes(tokens: Int, columns: Int) -> Int {
+        pagoda_panel_bytes(Int32(tokens), Int32(columns / 32))
+    }
+
+    /// Bytes of per-thread scratch `multiplyPacked` needs for rows of `columns` columns.
+    public static func packedScratchBytes(columns: Int) -> Int {
+        pagoda_gemm_scratch_bytes(Int32(columns / 32))
+    }
+
+    /// Packs `tokens` quantized activation vectors for `multiplyPacked`, once per product.
+    public static func packActivations(_ a: UnsafePointer<pagoda_q8_block>, tokens: Int, columns: Int, into panel: UnsafeMutableRawPointer) {
+        pagoda_pack_activations(a, Int32(tokens), Int32(columns / 32), panel)
+    }
+
+    /// `y[t][r] = W[r] · a[t]` over `rowRange` with the AVX-512 VNNI kernel, for activations
+    /// packed by `packActivations`. Rows are unpacked eight at a time into `scratch`
+    /// (`packedScratchBytes`); each weight byte is then used by every token from registers.
+    /// Requires `IntegerDot.gemmAvailable` and an integer-dot type; returns false otherwise.
+    @discardableResult
+    public func multiplyPacked(
+        _ panel: UnsafeRawPointer, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int, rowRange: Range<Int>,
+        scratch: UnsafeMutableRawPointer
+    ) -> Bool {
+        guard IntegerDot.gemmAvailable, hasIntegerDot, !rowRange.isEmpty else { return rowRange.isEmpty }
+        return pagoda_gemm(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound),
+                           panel, Int32(tokens), Int32(columns / 32), y, yStride, scratch) != 0
+    }
+}
+
 /// `Σ a[i] · b[i]` with four partial sums (lets the compiler vectorize).
 @inline(__always)
 func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {

@@ -1,0 +1,218 @@
+// Prefill matrix products: many tokens times a quantized weight matrix with AVX-512 VNNI.
+//
+// Weight rows are unpacked eight at a time into unsigned 8-bit codes with a float scale and
+// offset per 16 columns (w = scale · code + offset-term, see pagoda_unpack_row). The tokens'
+// 8-bit activations are packed once per product into tiles of eight tokens whose bytes are
+// interleaved four at a time, so that one vpdpbusd multiplies four codes of one weight row
+// (broadcast) with four codes of each of the eight tokens (one per 32-bit lane). An 8 × 8
+// (rows × tokens) tile of results stays in registers for the whole row: per 32 columns
+// 64 vpdpbusd, then per row one int → float conversion and two fused multiply-adds.
+
+#include "pagoda_kernels.h"
+#include "simd_helpers.h"
+
+#define VNNI __attribute__((target("avx512vnni,avx512vl,avx512bw,avx512f,avx2,fma,f16c")))
+
+int pagoda_gemm_available(void) {
+    __builtin_cpu_init();
+    return pagoda_kernels_available() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+}
+
+// 32 columns of a tile of eight tokens.
+typedef struct {
+    int8_t codes[8][32];  // step k: token i's codes 4k…4k+3 at bytes 4i…4i+3
+    float d[8];           // each token's block scale
+    float s[8];           // d · Σ codes 0…31
+    float s_low[8];       // d · Σ codes 0…15
+    float s_high[8];      // d · Σ codes 16…31
+} panel_block;
+
+_Static_assert(sizeof(panel_block) == PAGODA_PANEL_BLOCK_BYTES, "panel block size");
+
+long pagoda_panel_bytes(int tokens, int nblocks) {
+    return (long)((tokens + 7) / 8) * nblocks * (long)sizeof(panel_block);
+}
+
+long pagoda_gemm_scratch_bytes(int nblocks) {
+    // Eight rows of codes (32 bytes a block), scales and offsets (two floats each a block).
+    return 8L * nblocks * (32 + 4 * (long)sizeof(float));
+}
+
+void pagoda_pack_activations(const pagoda_q8_block *a, int tokens, int nblocks, void *panel) {
+    panel_block *out = (panel_block *)panel;
+    const int tiles = (tokens + 7) / 8;
+    for (int tile = 0; tile < tiles; tile++) {
+        for (int b = 0; b < nblocks; b++) {
+            panel_block *pb = out + (long)tile * nblocks + b;
+            for (int i = 0; i < 8; i++) {
+                const int t = 8 * tile + i;
+                if (t >= tokens) {
+                    for (int k = 0; k < 8; k++) memset(&pb->codes[k][4 * i], 0, 4);
+                    pb->d[i] = pb->s[i] = pb->s_low[i] = pb->s_high[i] = 0.0f;
+                    continue;
+                }
+                const pagoda_q8_block *ab = a + (long)t * nblocks + b;
+                for (int k = 0; k < 8; k++) memcpy(&pb->codes[k][4 * i], ab->qs + 4 * k, 4);
+                int low = 0, high = 0;
+                for (int j = 0; j < 16; j++) {
+                    low += ab->qs[j];
+                    high += ab->qs[j + 16];
+                }
+                pb->d[i] = ab->d;
+                pb->s[i] = ab->s;
+                pb->s_low[i] = ab->d * (float)low;
+                pb->s_high[i] = ab->d * (float)high;
+            }
+        }
+    }
+}
+
+// Stores one block's 32 codes and the scale and offset of both 16-column halves.
+TARGET static inline void put_block(uint8_t *codes, float *scales, float *offsets, int b, __m256i q,
+                                    float scale, float offset) {
+    _mm256_storeu_si256((__m256i *)(codes + 32 * b), q);
+    scales[2 * b] = scales[2 * b + 1] = scale;
+    offsets[2 * b] = offsets[2 * b + 1] = offset;
+}
+
+TARGET int pagoda_unpack_row(int type, const void *w, int nblocks, uint8_t *codes, float *scales, float *offsets) {
+    const uint8_t *p = (const uint8_t *)w;
+    switch (type) {
+    case 2:  // Q4_0: w = d·(q − 8)
+        for (int b = 0; b < nblocks; b++, p += 18) {
+            const float d = half_to_float(p);
+            put_block(codes, scales, offsets, b, nibbles(p + 2), d, -8.0f * d);
+        }
+        return 1;
+    case 3:  // Q4_1: w = d·q + m
+        for (int b = 0; b < nblocks; b++, p += 20) {
+            const __m128 dm = halves(p);
+            put_block(codes, scales, offsets, b, nibbles(p + 4), _mm_cvtss_f32(dm), _mm_cvtss_f32(_mm_movehdup_ps(dm)));
+        }
+        return 1;
+    case 6:  // Q5_0: w = d·(q − 16)
+        for (int b = 0; b < nblocks; b++, p += 22) {
+            const float d = half_to_float(p);
+            put_block(codes, scales, offsets, b, q5_codes(p), d, -16.0f * d);
+        }
+        return 1;
+    case 8:  // Q8_0: w = d·q with q signed; stored as q + 128, so w = d·code − 128·d
+        for (int b = 0; b < nblocks; b++, p += 34) {
+            const float d = half_to_float(p);
+            const __m256i q = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p + 2)), _mm256_set1_epi8((char)0x80));
+            put_block(codes, scales, offsets, b, q, d, -128.0f * d);
+        }
+        return 1;
+    case 12:  // Q4_K: w = d·scale_j·q − dmin·min_j per 32 columns
+        for (int sb = 0; sb < nblocks / 8; sb++, p += 144) {
+            const __m128 dm = halves(p);
+            const float d = _mm_cvtss_f32(dm), dmin = _mm_cvtss_f32(_mm_movehdup_ps(dm));
+            for (int j = 0; j < 8; j++) {
+                int scale, min;
+                scale_min_k4(j, p + 4, &scale, &min);
+                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * (j / 2)));
+                const __m256i q = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(bytes, 4) : bytes, _mm256_set1_epi8(0x0F));
+                put_block(codes, scales, offsets, 8 * sb + j, q, d * (float)scale, -dmin * (float)min);
+            }
+        }
+        return 1;
+    case 14:  // Q6_K: w = d·scale_g·(q − 32) per 16 columns
+        for (int sb = 0; sb < nblocks / 8; sb++, p += 210) {
+            const float d = _mm_cvtss_f32(_mm_movehdup_ps(halves(p + 206)));  // the block's last 2 bytes
+            const int8_t *sc = (const int8_t *)(p + 192);
+            for (int half = 0; half < 2; half++) {
+                const uint8_t *ql = p + 64 * half, *qh = p + 128 + 32 * half;
+                const __m256i high = _mm256_loadu_si256((const __m256i *)qh);
+                for (int c = 0; c < 4; c++) {
+                    const int b = 8 * sb + 4 * half + c;
+                    const __m256i lowBytes = _mm256_loadu_si256((const __m256i *)(ql + 32 * (c & 1)));
+                    const __m256i low = _mm256_and_si256(c < 2 ? lowBytes : _mm256_srli_epi16(lowBytes, 4), _mm256_set1_epi8(0x0F));
+                    const __m256i top = _mm256_and_si256(_mm256_srli_epi16(high, 2 * c), _mm256_set1_epi8(3));
+                    _mm256_storeu_si256((__m256i *)(codes + 32 * b), _mm256_or_si256(low, _mm256_slli_epi16(top, 4)));
+                    for (int g = 0; g < 2; g++) {
+                        const float s = d * (float)sc[8 * half + 2 * c + g];
+                        scales[2 * b + g] = s;
+                        offsets[2 * b + g] = -32.0f * s;
+                    }
+                }
+            }
+        }
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+// The 4 codes at p, in every 32-bit lane.
+VNNI static inline __m256i broadcast4(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return _mm256_set1_epi32(v);
+}
+
+// acc[r] (lane i = token i) over all blocks for eight unpacked rows; per32 when every block
+// has one scale and offset, else each 16-column half is scaled on its own.
+VNNI static inline void tile_8x8(const uint8_t *codes, const float *scales, const float *offsets, long code_stride,
+                                 long scale_stride, const panel_block *pb, int nblocks, int per16, __m256 acc[8]) {
+    for (int r = 0; r < 8; r++) acc[r] = _mm256_setzero_ps();
+    for (int b = 0; b < nblocks; b++, pb++) {
+        const __m256 d = _mm256_loadu_ps(pb->d);
+        for (int half = 0; half < 2; half++) {
+            if (half == 1 && !per16) break;
+            const int k0 = per16 ? 4 * half : 0, k1 = per16 ? k0 + 4 : 8;
+            __m256i dots[8];
+            for (int r = 0; r < 8; r++) dots[r] = _mm256_setzero_si256();
+            for (int k = k0; k < k1; k++) {
+                const __m256i y = _mm256_loadu_si256((const __m256i *)pb->codes[k]);
+                for (int r = 0; r < 8; r++) {
+                    dots[r] = _mm256_dpbusd_epi32(dots[r], broadcast4(codes + r * code_stride + 32 * b + 4 * k), y);
+                }
+            }
+            const __m256 sums = _mm256_loadu_ps(per16 ? (half ? pb->s_high : pb->s_low) : pb->s);
+            for (int r = 0; r < 8; r++) {
+                const float *scale = scales + r * scale_stride + 2 * b + half;
+                const float *offset = offsets + r * scale_stride + 2 * b + half;
+                const __m256 weight = _mm256_mul_ps(_mm256_set1_ps(*scale), d);
+                acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dots[r]), weight, acc[r]);
+                acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(*offset), sums, acc[r]);
+            }
+        }
+    }
+}
+
+VNNI int pagoda_gemm(int type, const void *base, long row_bytes, int first, int last, const void *panel, int tokens,
+                     int nblocks, float *y, long y_stride, void *scratch) {
+    const int per16 = type == 14;
+    const long code_stride = 32L * nblocks, scale_stride = 2L * nblocks;
+    uint8_t *codes = (uint8_t *)scratch;
+    float *scales = (float *)(codes + 8 * code_stride);
+    float *offsets = scales + 8 * scale_stride;
+    const panel_block *tiles = (const panel_block *)panel;
+    for (int r0 = first; r0 < last; r0 += 8) {
+        const int rows = last - r0 < 8 ? last - r0 : 8;
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *row = (const uint8_t *)base + (long)(r0 + r) * row_bytes;
+            if (!pagoda_unpack_row(type, row, nblocks, codes + r * code_stride, scales + r * scale_stride,
+                                   offsets + r * scale_stride)) {
+                return 0;
+            }
+        }
+        for (int r = rows; r < 8; r++) {  // padding rows contribute zeros and are not stored
+            memset(codes + r * code_stride, 0, (size_t)code_stride);
+            memset(scales + r * scale_stride, 0, sizeof(float) * (size_t)scale_stride);
+            memset(offsets + r * scale_stride, 0, sizeof(float) * (size_t)scale_stride);
+        }
+        for (int tile = 0; tile < (tokens + 7) / 8; tile++) {
+            __m256 acc[8];
+            tile_8x8(codes, scales, offsets, code_stride, scale_stride, tiles + (long)tile * nblocks, nblocks, per16, acc);
+            const int count = tokens - 8 * tile < 8 ? tokens - 8 * tile : 8;
+            for (int r = 0; r < rows; r++) {
+                float lanes[8];
+                _mm256_storeu_ps(lanes, acc[r]);
+                for (int i = 0; i < count; i++) y[(long)(8 * tile + i) * y_stride + r0 + r] = lanes[i];
+            }
+        }
+    }
+    return 1;
+}
