@@ -66,6 +66,16 @@ int pagoda_gemm(int type, const void *base, long row_bytes, int first, int last,
 
 #endif
 
+#ifndef PAGODA_KERNELS_ATTENTION
+#define PAGODA_KERNELS_ATTENTION
+// Online-softmax step of one query `q` (d floats) over `rows` keys and values stored row
+// after row (IEEE halves if f16, else floats): scores s_j = scale · q·k_j go to `scores`,
+// then with state = {running max M, running sum S} and `out` the running output O:
+// M' = max(M, max s_j), c = e^(M − M'), S' = c·S + Σ e^(s_j − M'), O' = c·O + Σ e^(s_j − M')·v_j.
+void pagoda_attend_tile(const float *q, const void *keys, const void *values, int rows, int d, int f16,
+                        float scale, float *state, float *out, float *scores);
+#endif
+
 #ifndef PAGODA_KERNELS_CONVERT
 #define PAGODA_KERNELS_CONVERT
 // IEEE half <-> float for n values (F16C), for the f16 KV cache.

@@ -1,12 +1,13 @@
+import CKernels
 import Foundation
 
 /// Flash-style attention over a sequence's KV blocks.
 ///
 /// Queries are `tokens` consecutive positions `first, first+1, …`; query `t` sees keys at
-/// positions `0…first+t` (causal). For each KV head, the blocks of the sequence are walked in
-/// order; each block's key and value tile (at most `B × headDim`) is loaded once and serves
-/// every query and every query head of the group (GQA). Per (query, head) a running max `M`,
-/// running sum `S` and running output `O` are kept (online softmax):
+/// positions `0…first+t` (causal). Each (query, head) pair walks the blocks of its KV head
+/// (GQA: `headCount / kvHeadCount` query heads share one) in order, one tile of at most
+/// `B × headDim` keys and values at a time, keeping a running max `M`, running sum `S` and
+/// running output `O` (online softmax):
 ///
 ///     s_j   = q · k_j / √d                     scores of this tile
 ///     M'    = max(M, max_j s_j)                new running max
@@ -15,36 +16,33 @@ import Foundation
 ///     O'    = c·O + Σ_j e^(s_j − M') · v_j
 ///     out   = O / S                            after the last tile
 ///
-/// No score matrix is formed: scratch is one tile of keys and values plus one row of scores.
+/// No score matrix is formed: scratch is one row of scores per thread (plus, on the scalar
+/// path, one tile of keys and values converted to floats). With the AVX2 kernels the tiles
+/// are read in place in the cache's element type. The (query, head) pairs are independent
+/// and are dealt round-robin to the threads of a pool, so causal prefill stays balanced.
+/// Cost: O(tokens · heads · context · d) multiply-adds, no allocation.
 public struct PagedAttention {
     public let layout: KVCacheLayout
     public let headCount: Int
-    private let keyTile: UnsafeMutablePointer<Float>
-    private let valueTile: UnsafeMutablePointer<Float>
-    private let scores: UnsafeMutablePointer<Float>
-    private var runningMax: UnsafeMutablePointer<Float>
-    private var runningSum: UnsafeMutablePointer<Float>
+    /// Per thread: key tile, value tile, scores (`2 · tileElements + blockTokens` floats).
+    private let scratch: UnsafeMutablePointer<Float>
+    private let scratchStride: Int
+    private let threads: Int
     private let maxQueries: Int
 
-    /// Scratch for up to `maxTokens` queries of `headCount` heads.
-    public init(layout: KVCacheLayout, headCount: Int, maxTokens: Int) {
+    /// Scratch for up to `maxTokens` queries of `headCount` heads, on up to `threads` threads.
+    public init(layout: KVCacheLayout, headCount: Int, maxTokens: Int, threads: Int = 1) {
         precondition(headCount % layout.kvHeadCount == 0)
         self.layout = layout
         self.headCount = headCount
+        self.threads = max(1, threads)
         maxQueries = maxTokens * headCount
-        keyTile = .allocate(capacity: layout.tileElements)
-        valueTile = .allocate(capacity: layout.tileElements)
-        scores = .allocate(capacity: layout.blockTokens)
-        runningMax = .allocate(capacity: maxQueries)
-        runningSum = .allocate(capacity: maxQueries)
+        scratchStride = 2 * layout.tileElements + layout.blockTokens
+        scratch = .allocate(capacity: scratchStride * self.threads)
     }
 
     public func deallocate() {
-        keyTile.deallocate()
-        valueTile.deallocate()
-        scores.deallocate()
-        runningMax.deallocate()
-        runningSum.deallocate()
+        scratch.deallocate()
     }
 
     /// Attention for `tokens` queries in `layer`.
@@ -52,67 +50,94 @@ public struct PagedAttention {
     /// - `out`: same shape; overwritten.
     /// - `table`: the sequence's block table, covering positions `0..<first+tokens` whose keys
     ///   and values (including this chunk's) are already stored in `pool`.
+    /// - `threads`: splits the work when given (at most the thread count this was made for).
     public func run(
         queries: UnsafePointer<Float>, tokens: Int, first: Int, table: [Int], layer: Int,
-        pool: BlockPool, out: UnsafeMutablePointer<Float>
+        pool: BlockPool, out: UnsafeMutablePointer<Float>, threads: ThreadPool? = nil
     ) {
         precondition(tokens * headCount <= maxQueries)
-        let d = layout.headDimension, B = layout.blockTokens
-        let group = headCount / layout.kvHeadCount
-        let scale = 1 / Float(d).squareRoot()
-        let length = first + tokens
-        for i in 0..<(tokens * headCount) {
-            runningMax[i] = -.infinity
-            runningSum[i] = 0
-        }
-        out.update(repeating: 0, count: tokens * headCount * d)
-
-        for kvHead in 0..<layout.kvHeadCount {
-            let keyIndex = layout.tileOffset(layer: layer, value: false, head: kvHead)
-            let valueIndex = layout.tileOffset(layer: layer, value: true, head: kvHead)
-            for logical in 0..<((length + B - 1) / B) {
-                let start = logical * B
-                let rows = min(B, length - start)
-                let base = UnsafeRawPointer(pool.blockBase(table[logical]))
-                KVRows.load(base, index: keyIndex, n: rows * d, element: layout.element, into: keyTile)
-                KVRows.load(base, index: valueIndex, n: rows * d, element: layout.element, into: valueTile)
-                // Queries before this block's first position see none of it.
-                for t in max(0, start - first)..<tokens {
-                    let visible = min(rows, first + t + 1 - start)
-                    for h in (kvHead * group)..<((kvHead + 1) * group) {
-                        let q = queries + (t * headCount + h) * d
-                        let o = out + (t * headCount + h) * d
-                        let state = t * headCount + h
-                        // s_j = q · k_j / √d, and the tile's max.
-                        var tileMax = -Float.infinity
-                        for j in 0..<visible {
-                            let s = dot(q, keyTile + j * d, d) * scale
-                            scores[j] = s
-                            tileMax = max(tileMax, s)
-                        }
-                        // M' = max(M, tile max); c = e^(M − M').
-                        let newMax = max(runningMax[state], tileMax)
-                        let correction = expf(runningMax[state] - newMax)
-                        // S' = c·S + Σ e^(s_j − M'); O' = c·O + Σ e^(s_j − M')·v_j.
-                        var sum = runningSum[state] * correction
-                        if correction != 1 { for i in 0..<d { o[i] *= correction } }
-                        for j in 0..<visible {
-                            let p = expf(scores[j] - newMax)
-                            sum += p
-                            let v = valueTile + j * d
-                            for i in 0..<d { o[i] += p * v[i] }
-                        }
-                        runningMax[state] = newMax
-                        runningSum[state] = sum
+        let pairs = tokens * headCount
+        table.withUnsafeBufferPointer { blocks in
+            if let threads, threads.threadCount > 1, pairs > 1 {
+                precondition(threads.threadCount <= self.threads, "attention scratch is for \(self.threads) threads")
+                let parts = threads.threadCount
+                threads.run { part in
+                    for pair in stride(from: part, to: pairs, by: parts) {
+                        attend(pair, queries: queries, first: first, blocks: blocks, layer: layer, pool: pool, out: out, part: part)
                     }
+                }
+            } else {
+                for pair in 0..<pairs {
+                    attend(pair, queries: queries, first: first, blocks: blocks, layer: layer, pool: pool, out: out, part: 0)
                 }
             }
         }
-        // out = O / S.
-        for state in 0..<(tokens * headCount) {
-            let inverse = 1 / runningSum[state]
-            let o = out + state * d
-            for i in 0..<d { o[i] *= inverse }
+    }
+
+    /// One (query, head) pair: every visible block of its KV head, then `out = O / S`.
+    private func attend(
+        _ pair: Int, queries: UnsafePointer<Float>, first: Int, blocks: UnsafeBufferPointer<Int>, layer: Int,
+        pool: BlockPool, out: UnsafeMutablePointer<Float>, part: Int
+    ) {
+        let d = layout.headDimension, B = layout.blockTokens
+        let t = pair / headCount, head = pair % headCount
+        let kvHead = head / (headCount / layout.kvHeadCount)
+        let scale = 1 / Float(d).squareRoot()
+        let length = first + t + 1
+        let q = queries + pair * d, o = out + pair * d
+        let keyIndex = layout.tileOffset(layer: layer, value: false, head: kvHead)
+        let valueIndex = layout.tileOffset(layer: layer, value: true, head: kvHead)
+        let elementBytes = layout.element.bytes, f16: Int32 = layout.element == .f16 ? 1 : 0
+        let keyTile = scratch + part * scratchStride, valueTile = keyTile + layout.tileElements
+        let scores = valueTile + layout.tileElements
+        var state: (max: Float, sum: Float) = (-.infinity, 0)
+        o.update(repeating: 0, count: d)
+        for logical in 0..<((length + B - 1) / B) {
+            let rows = min(B, length - logical * B)
+            let base = UnsafeRawPointer(pool.blockBase(blocks[logical]))
+            if IntegerDot.simdAvailable {
+                withUnsafeMutablePointer(to: &state) { s in
+                    s.withMemoryRebound(to: Float.self, capacity: 2) { s in
+                        pagoda_attend_tile(q, base + keyIndex * elementBytes, base + valueIndex * elementBytes,
+                                           Int32(rows), Int32(d), f16, scale, s, o, scores)
+                    }
+                }
+            } else {
+                KVRows.load(base, index: keyIndex, n: rows * d, element: layout.element, into: keyTile)
+                KVRows.load(base, index: valueIndex, n: rows * d, element: layout.element, into: valueTile)
+                Self.attendTileScalar(q, keys: keyTile, values: valueTile, rows: rows, d: d, scale: scale,
+                                      state: &state, out: o, scores: scores)
+            }
         }
+        let inverse = 1 / state.sum
+        for i in 0..<d { o[i] *= inverse }
+    }
+
+    /// The online-softmax step of `pagoda_attend_tile` on float tiles: the scalar twin.
+    static func attendTileScalar(
+        _ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rows: Int, d: Int,
+        scale: Float, state: inout (max: Float, sum: Float), out o: UnsafeMutablePointer<Float>,
+        scores: UnsafeMutablePointer<Float>
+    ) {
+        // s_j = q · k_j / √d, and the tile's max.
+        var tileMax = -Float.infinity
+        for j in 0..<rows {
+            let s = dot(q, keys + j * d, d) * scale
+            scores[j] = s
+            tileMax = max(tileMax, s)
+        }
+        // M' = max(M, tile max); c = e^(M − M').
+        let newMax = max(state.max, tileMax)
+        let correction = expf(state.max - newMax)
+        // S' = c·S + Σ e^(s_j − M'); O' = c·O + Σ e^(s_j − M')·v_j.
+        var sum = state.sum * correction
+        if correction != 1 { for i in 0..<d { o[i] *= correction } }
+        for j in 0..<rows {
+            let p = expf(scores[j] - newMax)
+            sum += p
+            let v = values + j * d
+            for i in 0..<d { o[i] += p * v[i] }
+        }
+        state = (newMax, sum)
     }
 }

@@ -46,7 +46,7 @@ final class RunState {
         packedActivations = .allocate(byteCount: QuantizedMatrix.packedActivationBytes(tokens: maxTokens, columns: scratchStride), alignment: 64)
         packedScratchStride = QuantizedMatrix.packedScratchBytes(columns: scratchStride)
         packedScratch = .allocate(byteCount: packedScratchStride * max(1, threads), alignment: 64)
-        attentionKernel = PagedAttention(layout: layout, headCount: c.headCount, maxTokens: maxTokens)
+        attentionKernel = PagedAttention(layout: layout, headCount: c.headCount, maxTokens: maxTokens, threads: threads)
     }
 
     deinit {

@@ -116,7 +116,7 @@ public final class Transformer: @unchecked Sendable {
             }
 
             // softmax(q·Kᵀ/√d)·V over the blocks, then x += attention·Wo.
-            s.attentionKernel.run(queries: s.q, tokens: T, first: first, table: table, layer: l, pool: pool, out: s.attention)
+            s.attentionKernel.run(queries: s.q, tokens: T, first: first, table: table, layer: l, pool: pool, out: s.attention, threads: self.pool)
             matmul(layer.wo, s.attention, tokens: T, into: s.xb2, stride: d)
             Ops.add(s.x, s.xb2, n: T * d)
 

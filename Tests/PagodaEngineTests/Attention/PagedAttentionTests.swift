@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import XCTest
 @testable import PagodaEngine
@@ -66,20 +67,54 @@ final class PagedAttentionTests: XCTestCase {
                 }
             }
         }
-        let kernel = PagedAttention(layout: layout, headCount: heads, maxTokens: tokens)
-        defer { kernel.deallocate() }
-        var out = [Float](repeating: .nan, count: tokens * heads * d)
-        q.withUnsafeBufferPointer { qb in
-            out.withUnsafeMutableBufferPointer { ob in
-                kernel.run(queries: qb.baseAddress!, tokens: tokens, first: first, table: table, layer: layer, pool: pool, out: ob.baseAddress!)
+        let expected = naiveAttention(q: q, k: k, v: v, tokens: tokens, first: first, heads: heads, kvHeads: kvHeads, d: d)
+        // On one thread and split over a pool of two.
+        for threads in [nil, ThreadPool.shared(threads: 2)] {
+            let kernel = PagedAttention(layout: layout, headCount: heads, maxTokens: tokens, threads: 2)
+            defer { kernel.deallocate() }
+            var out = [Float](repeating: .nan, count: tokens * heads * d)
+            q.withUnsafeBufferPointer { qb in
+                out.withUnsafeMutableBufferPointer { ob in
+                    kernel.run(queries: qb.baseAddress!, tokens: tokens, first: first, table: table, layer: layer, pool: pool,
+                               out: ob.baseAddress!, threads: threads)
+                }
+            }
+            var worst: Float = 0
+            for (a, b) in zip(out, expected) {
+                worst = max(worst, abs(a - b) / max(1, abs(b)))
+            }
+            XCTAssertLessThanOrEqual(worst, 1e-5, "B=\(B) heads=\(heads)/\(kvHeads) d=\(d) first=\(first) tokens=\(tokens) \(element) threads=\(threads?.threadCount ?? 1)")
+        }
+    }
+
+    /// The AVX2 tile step against its scalar twin, f32 and f16 tiles, head sizes with a tail.
+    func testTileKernelMatchesItsScalarTwin() throws {
+        try XCTSkipUnless(IntegerDot.simdAvailable, "this CPU has no AVX2/F16C: only the scalar step runs")
+        var rng = XorShift32(seed: 404)
+        for (rows, d) in [(1, 8), (7, 64), (16, 20), (3, 100)] {
+            for f16 in [false, true] {
+                func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float(Float16(rng.nextSigned() * 2)) } }
+                let q = random(d), keys = random(rows * d), values = random(rows * d)
+                let start = random(d)  // a running output from earlier tiles
+                var scalarOut = start, simdOut = start
+                var scores = [Float](repeating: 0, count: rows)
+                var scalarState: (max: Float, sum: Float) = (0.5, 1.7)
+                q.withUnsafeBufferPointer { qb in
+                    PagedAttention.attendTileScalar(qb.baseAddress!, keys: keys, values: values, rows: rows, d: d, scale: 0.3,
+                                                    state: &scalarState, out: &scalarOut, scores: &scores)
+                }
+                var simdState: [Float] = [0.5, 1.7]
+                if f16 {
+                    let kh = keys.map { Float16($0).bitPattern }, vh = values.map { Float16($0).bitPattern }
+                    pagoda_attend_tile(q, kh, vh, Int32(rows), Int32(d), 1, 0.3, &simdState, &simdOut, &scores)
+                } else {
+                    pagoda_attend_tile(q, keys, values, Int32(rows), Int32(d), 0, 0.3, &simdState, &simdOut, &scores)
+                }
+                XCTAssertEqual(simdState[0], scalarState.max, accuracy: 1e-5, "rows \(rows) d \(d) f16 \(f16)")
+                XCTAssertEqual(simdState[1], scalarState.sum, accuracy: 1e-5 * scalarState.sum)
+                for (a, b) in zip(simdOut, scalarOut) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b))) }
             }
         }
-        let expected = naiveAttention(q: q, k: k, v: v, tokens: tokens, first: first, heads: heads, kvHeads: kvHeads, d: d)
-        var worst: Float = 0
-        for (a, b) in zip(out, expected) {
-            worst = max(worst, abs(a - b) / max(1, abs(b)))
-        }
-        XCTAssertLessThanOrEqual(worst, 1e-5, "B=\(B) heads=\(heads)/\(kvHeads) d=\(d) first=\(first) tokens=\(tokens) \(element)")
     }
 
     func testMatchesNaiveAttentionOnRandomShapes() {
