@@ -20,8 +20,9 @@ import Foundation
 /// path, one tile of keys and values converted to floats). With the AVX2 kernels the tiles
 /// are read in place in the cache's element type. The (query, head) pairs are independent
 /// and are dealt round-robin to the threads of a pool, so causal prefill stays balanced.
-/// Cost: O(tokens · heads · context · d) multiply-adds, no allocation.
-public struct PagedAttention {
+/// Cost: O(tokens · heads · context · d) multiply-adds, no allocation (the threads run one
+/// closure made at init, which reads the call in flight from this object). Not reentrant.
+public final class PagedAttention: @unchecked Sendable {
     public let layout: KVCacheLayout
     public let headCount: Int
     /// Per thread: key tile, value tile, scores (`2 · tileElements + blockTokens` floats).
@@ -29,6 +30,20 @@ public struct PagedAttention {
     private let scratchStride: Int
     private let threads: Int
     private let maxQueries: Int
+
+    /// The call in flight, read by every thread during a pool run.
+    private struct Call {
+        var queries: UnsafePointer<Float>
+        var pairs: Int
+        var first: Int
+        var blocks: UnsafeBufferPointer<Int>
+        var layer: Int
+        var pool: BlockPool
+        var out: UnsafeMutablePointer<Float>
+        var parts = 1
+    }
+    private var call: Call?
+    private var job: ((Int) -> Void)?
 
     /// Scratch for up to `maxTokens` queries of `headCount` heads, on up to `threads` threads.
     public init(layout: KVCacheLayout, headCount: Int, maxTokens: Int, threads: Int = 1) {
@@ -39,6 +54,10 @@ public struct PagedAttention {
         maxQueries = maxTokens * headCount
         scratchStride = 2 * layout.tileElements + layout.blockTokens
         scratch = .allocate(capacity: scratchStride * self.threads)
+        job = { [unowned self] part in
+            guard let c = self.call else { return }
+            for pair in stride(from: part, to: c.pairs, by: c.parts) { self.attend(pair, c, part: part) }
+        }
     }
 
     public func deallocate() {
@@ -56,37 +75,30 @@ public struct PagedAttention {
         pool: BlockPool, out: UnsafeMutablePointer<Float>, threads: ThreadPool? = nil
     ) {
         precondition(tokens * headCount <= maxQueries)
-        let pairs = tokens * headCount
         table.withUnsafeBufferPointer { blocks in
-            if let threads, threads.threadCount > 1, pairs > 1 {
+            var c = Call(queries: queries, pairs: tokens * headCount, first: first, blocks: blocks, layer: layer, pool: pool, out: out)
+            if let threads, threads.threadCount > 1, c.pairs > 1 {
                 precondition(threads.threadCount <= self.threads, "attention scratch is for \(self.threads) threads")
-                let parts = threads.threadCount
-                threads.run { part in
-                    for pair in stride(from: part, to: pairs, by: parts) {
-                        attend(pair, queries: queries, first: first, blocks: blocks, layer: layer, pool: pool, out: out, part: part)
-                    }
-                }
+                c.parts = threads.threadCount
+                call = c
+                threads.run(job!)
+                call = nil
             } else {
-                for pair in 0..<pairs {
-                    attend(pair, queries: queries, first: first, blocks: blocks, layer: layer, pool: pool, out: out, part: 0)
-                }
+                for pair in 0..<c.pairs { attend(pair, c, part: 0) }
             }
         }
     }
 
     /// One (query, head) pair: every visible block of its KV head, then `out = O / S`.
-    private func attend(
-        _ pair: Int, queries: UnsafePointer<Float>, first: Int, blocks: UnsafeBufferPointer<Int>, layer: Int,
-        pool: BlockPool, out: UnsafeMutablePointer<Float>, part: Int
-    ) {
+    private func attend(_ pair: Int, _ c: Call, part: Int) {
         let d = layout.headDimension, B = layout.blockTokens
         let t = pair / headCount, head = pair % headCount
         let kvHead = head / (headCount / layout.kvHeadCount)
         let scale = 1 / Float(d).squareRoot()
-        let length = first + t + 1
-        let q = queries + pair * d, o = out + pair * d
-        let keyIndex = layout.tileOffset(layer: layer, value: false, head: kvHead)
-        let valueIndex = layout.tileOffset(layer: layer, value: true, head: kvHead)
+        let length = c.first + t + 1
+        let q = c.queries + pair * d, o = c.out + pair * d
+        let keyIndex = layout.tileOffset(layer: c.layer, value: false, head: kvHead)
+        let valueIndex = layout.tileOffset(layer: c.layer, value: true, head: kvHead)
         let elementBytes = layout.element.bytes, f16: Int32 = layout.element == .f16 ? 1 : 0
         let keyTile = scratch + part * scratchStride, valueTile = keyTile + layout.tileElements
         let scores = valueTile + layout.tileElements
@@ -94,7 +106,7 @@ public struct PagedAttention {
         o.update(repeating: 0, count: d)
         for logical in 0..<((length + B - 1) / B) {
             let rows = min(B, length - logical * B)
-            let base = UnsafeRawPointer(pool.blockBase(blocks[logical]))
+            let base = UnsafeRawPointer(c.pool.blockBase(c.blocks[logical]))
             if IntegerDot.simdAvailable {
                 withUnsafeMutablePointer(to: &state) { s in
                     s.withMemoryRebound(to: Float.self, capacity: 2) { s in

@@ -123,8 +123,10 @@ public final class Engine: @unchecked Sendable {
         // Decode.
         var sampler = Sampler(r.sampling)
         var history = r.context
+        history.reserveCapacity(r.context.count + min(r.maxTokens, model.transformer.config.contextLength))
         var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
         var stops = StopStringFilter(r.stopStrings)
+        var next: [TokenID] = [0]  // the token to run, in one array for the whole loop
         let decodeStart = DispatchTime.now()
         while true {
             if cancelled.isCancelled { return finish(.cancelled) }
@@ -149,7 +151,8 @@ public final class Engine: @unchecked Sendable {
                 return finish(.length)
             }
             do {
-                try model.transformer.forward([token], sequence: r.sequence, logits: .last)
+                next[0] = token
+                try model.transformer.forward(next[...], sequence: r.sequence, logits: .last)
                 logits = model.transformer.logits
             } catch {
                 stats.decodeSeconds = seconds(since: decodeStart)

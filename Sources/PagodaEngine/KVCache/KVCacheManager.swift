@@ -80,6 +80,15 @@ public final class KVCacheManager: @unchecked Sendable {
         return s
     }
 
+    /// Runs `body` on the sequence taken out of the table, so its arrays are uniquely held
+    /// and grow in place (a copy would duplicate them on every append: O(tokens) and an
+    /// allocation per decoded token), then puts it back.
+    private func modify<T>(_ id: SequenceID, _ body: (inout Sequence) throws -> T) throws -> T {
+        guard var s = sequences.removeValue(forKey: id) else { throw KVCacheError.unknownSequence(id) }
+        defer { sequences[id] = s }
+        return try body(&s)
+    }
+
     // MARK: - Sequences
 
     public func createSequence() -> SequenceID {
@@ -134,8 +143,7 @@ public final class KVCacheManager: @unchecked Sendable {
     @discardableResult
     public func prepare(_ id: SequenceID, context: [TokenID]) throws -> Int {
         precondition(!context.isEmpty, "a context has at least one token")
-        return try withLock {
-            var s = try sequence(id)
+        return try withLock { try modify(id) { s in
             var common = 0
             for (a, b) in zip(s.tokens, context) {
                 guard a == b else { break }
@@ -159,18 +167,13 @@ public final class KVCacheManager: @unchecked Sendable {
             }
             hit.reusedTokens = s.tokens.count
             s.lastPrefixHit = hit
-            sequences[id] = s
             return s.tokens.count
-        }
+        } }
     }
 
     /// Keeps the first `count` tokens of `id` and releases the blocks past them.
     public func truncate(_ id: SequenceID, to count: Int) throws {
-        try withLock {
-            var s = try sequence(id)
-            truncate(&s, to: min(count, s.tokens.count))
-            sequences[id] = s
-        }
+        try withLock { try modify(id) { s in truncate(&s, to: min(count, s.tokens.count)) } }
     }
 
     private func truncate(_ s: inout Sequence, to count: Int) {
@@ -186,8 +189,7 @@ public final class KVCacheManager: @unchecked Sendable {
     /// block (copy-on-write), unhashes a held-alone one, and allocates new blocks. Either all
     /// of that happens or, when the pool has too few free blocks, nothing and it throws.
     public func reserve(_ id: SequenceID, additional: Int) throws {
-        try withLock {
-            var s = try sequence(id)
+        try withLock { try modify(id) { s in
             let n = s.tokens.count
             let target = n + additional
             let partial = n / B < s.table.count ? s.table[n / B] : nil
@@ -210,8 +212,7 @@ public final class KVCacheManager: @unchecked Sendable {
                 }
             }
             for _ in 0..<newBlocks { s.table.append(pool.allocate()!) }
-            sequences[id] = s
-        }
+        } }
     }
 
     /// Physical block and row of `position` (which must be reserved).
@@ -223,8 +224,7 @@ public final class KVCacheManager: @unchecked Sendable {
     /// Records `tokens` as written after the ones `id` holds (their keys and values must
     /// already be in the reserved slots) and registers every block that became full.
     public func commit(_ id: SequenceID, tokens: ArraySlice<TokenID>) throws {
-        try withLock {
-            var s = try sequence(id)
+        try withLock { try modify(id) { s in
             precondition(s.tokens.count + tokens.count <= s.table.count * B, "commit past the reserved blocks")
             for position in s.tokens.count..<(s.tokens.count + tokens.count) {
                 pool.markWritten(s.table[position / B], offset: position % B)
@@ -238,8 +238,7 @@ public final class KVCacheManager: @unchecked Sendable {
                 s.hashes.append(hash)
                 pool.register(s.table[i], hash: hash, parent: parent, tokens: slice)
             }
-            sequences[id] = s
-        }
+        } }
     }
 
     // MARK: - Snapshot

@@ -11,11 +11,15 @@ public final class Transformer: @unchecked Sendable {
     public let maxChunk: Int
     private let state: RunState
     private let rope: RoPE
-    /// Matrix products are split by rows over these threads.
+    /// Matrix products and attention are split over these threads.
     public let pool: ThreadPool
+    private let products: ProductRunner
     /// Integer dot products on 8-bit activations where the weight type has them; otherwise
     /// exact float products on dequantized rows.
-    public var quantizedActivations = true
+    public var quantizedActivations: Bool {
+        get { products.quantizedActivations }
+        set { products.quantizedActivations = newValue }
+    }
 
     public init(config: ModelConfig, weights: ModelWeights, cache: KVCacheManager, maxChunk: Int = 64, threads: Int = 1) {
         precondition(cache.layout.layerCount == config.layerCount && cache.layout.kvHeadCount == config.kvHeadCount
@@ -27,6 +31,7 @@ public final class Transformer: @unchecked Sendable {
         pool = ThreadPool.shared(threads: max(1, threads))
         state = RunState(config: config, layout: cache.layout, maxTokens: maxChunk, threads: pool.threadCount)
         rope = RoPE(config: config, frequencyFactors: weights.ropeFrequencyFactors)
+        products = ProductRunner(pool: pool, state: state)
     }
 
     /// Logits of one token, valid until the next forward pass.
@@ -93,9 +98,8 @@ public final class Transformer: @unchecked Sendable {
         for (l, layer) in weights.layers.enumerated() {
             // Attention: xb = RMSNorm(x) ⊙ w; q, k, v = xb·Wq, xb·Wk, xb·Wv (+ biases).
             for t in 0..<T { Ops.rmsNorm(s.x + t * d, weight: layer.attentionNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb + t * d) }
-            matmul(layer.wq, s.xb, tokens: T, into: s.q, stride: qDim)
-            matmul(layer.wk, s.xb, tokens: T, into: s.k, stride: kvDim)
-            matmul(layer.wv, s.xb, tokens: T, into: s.v, stride: kvDim)
+            products.multiply(s.xb, tokens: T, .init(matrix: layer.wq, y: s.q, stride: qDim),
+                              .init(matrix: layer.wk, y: s.k, stride: kvDim), .init(matrix: layer.wv, y: s.v, stride: kvDim))
             if let b = layer.bq { Ops.addBias(s.q, b, rows: T) }
             if let b = layer.bk { Ops.addBias(s.k, b, rows: T) }
             if let b = layer.bv { Ops.addBias(s.v, b, rows: T) }
@@ -117,15 +121,14 @@ public final class Transformer: @unchecked Sendable {
 
             // softmax(q·Kᵀ/√d)·V over the blocks, then x += attention·Wo.
             s.attentionKernel.run(queries: s.q, tokens: T, first: first, table: table, layer: l, pool: pool, out: s.attention, threads: self.pool)
-            matmul(layer.wo, s.attention, tokens: T, into: s.xb2, stride: d)
+            products.multiply(s.attention, tokens: T, .init(matrix: layer.wo, y: s.xb2, stride: d))
             Ops.add(s.x, s.xb2, n: T * d)
 
             // Feed-forward: x += (silu(xb·Wgate) ⊙ xb·Wup)·Wdown with xb = RMSNorm(x) ⊙ w.
             for t in 0..<T { Ops.rmsNorm(s.x + t * d, weight: layer.ffnNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb + t * d) }
-            matmul(layer.gate, s.xb, tokens: T, into: s.gate, stride: ff)
-            matmul(layer.up, s.xb, tokens: T, into: s.up, stride: ff)
+            products.multiply(s.xb, tokens: T, .init(matrix: layer.gate, y: s.gate, stride: ff), .init(matrix: layer.up, y: s.up, stride: ff))
             Ops.swiGLU(s.gate, s.up, n: T * ff)
-            matmul(layer.down, s.gate, tokens: T, into: s.xb2, stride: d)
+            products.multiply(s.gate, tokens: T, .init(matrix: layer.down, y: s.xb2, stride: d))
             Ops.add(s.x, s.xb2, n: T * d)
         }
         try cache.commit(sequence, tokens: tokens)
@@ -133,7 +136,7 @@ public final class Transformer: @unchecked Sendable {
         // Final norm and LM head for the tokens whose logits are wanted.
         func logitsOf(_ t: Int) {
             Ops.rmsNorm(s.x + t * d, weight: weights.outputNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb)
-            matmul(weights.output, s.xb, tokens: 1, into: s.logits, stride: c.vocabularySize)
+            products.multiply(s.xb, tokens: 1, .init(matrix: weights.output, y: s.logits, stride: c.vocabularySize))
         }
         switch wanted {
         case .none: break
@@ -143,43 +146,6 @@ public final class Transformer: @unchecked Sendable {
                 logitsOf(t)
                 callback(t, logits)
             }
-        }
-    }
-}
-
-extension Transformer {
-    /// `y = W·x` for `tokens` vectors, rows split over the thread pool.
-    func matmul(_ w: QuantizedMatrix, _ x: UnsafeMutablePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, stride: Int) {
-        let s = state, parts = pool.threadCount
-        if w.hasIntegerDot && quantizedActivations {
-            // Quantize the inputs once; every thread reads them.
-            let blocks = w.columns / 32
-            for t in 0..<tokens { IntegerDot.quantize(x + t * w.columns, count: w.columns, into: s.activations + t * blocks) }
-            let activations = UnsafePointer(s.activations)
-            if tokens > 1 && IntegerDot.gemmAvailable {
-                QuantizedMatrix.packActivations(activations, tokens: tokens, columns: w.columns, into: s.packedActivations)
-                let panel = UnsafeRawPointer(s.packedActivations)
-                pool.run { part in
-                    // Row ranges in multiples of 8, the kernel's tile height.
-                    let tiles = (w.rows + 7) / 8
-                    let rows = min(w.rows, 8 * (tiles * part / parts))..<min(w.rows, 8 * (tiles * (part + 1) / parts))
-                    w.multiplyPacked(panel, tokens: tokens, into: y, yStride: stride, rowRange: rows,
-                                     scratch: s.packedScratch + part * s.packedScratchStride)
-                }
-                return
-            }
-            pool.run { part in
-                let rows = (w.rows * part / parts)..<(w.rows * (part + 1) / parts)
-                guard !rows.isEmpty else { return }
-                w.multiplyQuantized(activations, tokens: tokens, into: y, yStride: stride, rowRange: rows,
-                                    decoded: UnsafeMutableRawPointer(s.threadScratch + part * s.scratchStride))
-            }
-            return
-        }
-        pool.run { part in
-            let rows = (w.rows * part / parts)..<(w.rows * (part + 1) / parts)
-            guard !rows.isEmpty else { return }
-            w.multiply(x, tokens: tokens, into: y, yStride: stride, rowRange: rows, scratch: s.threadScratch + part * s.scratchStride)
         }
     }
 }

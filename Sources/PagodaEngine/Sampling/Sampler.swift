@@ -51,14 +51,17 @@ public struct Sampler {
         for (i, l) in logits.enumerated() { candidates.append((TokenID(i), l)) }
 
         // Penalties over the last `penaltyWindow` tokens.
+        // A token seen n times becomes (l / repeat, or l · repeat if negative) − presence −
+        // n · frequency: the first sighting applies the first two, every sighting the last.
         if p.repeatPenalty != 1 || p.presencePenalty != 0 || p.frequencyPenalty != 0, p.penaltyWindow > 0 {
-            var counts: [TokenID: Int] = [:]
-            for t in history.suffix(p.penaltyWindow) { counts[t, default: 0] += 1 }
-            for (t, n) in counts where t >= 0 && Int(t) < candidates.count {
+            let window = history.suffix(p.penaltyWindow)
+            for (i, t) in zip(window.indices, window) where t >= 0 && Int(t) < candidates.count {
                 var l = candidates[Int(t)].logit
-                l = l > 0 ? l / p.repeatPenalty : l * p.repeatPenalty
-                l -= Float(n) * p.frequencyPenalty + p.presencePenalty
-                candidates[Int(t)].logit = l
+                if !window[window.startIndex..<i].contains(t) {
+                    l = l > 0 ? l / p.repeatPenalty : l * p.repeatPenalty
+                    l -= p.presencePenalty
+                }
+                candidates[Int(t)].logit = l - p.frequencyPenalty
             }
         }
 
@@ -71,7 +74,7 @@ public struct Sampler {
         // Top-k: the k largest, sorted descending (a full sort when k is off).
         let k = p.topK > 0 ? min(p.topK, candidates.count) : candidates.count
         if k < candidates.count {
-            candidates = Array(Self.largest(k, of: candidates))
+            Self.keepLargest(k, of: &candidates)
         } else {
             candidates.sort { $0.logit > $1.logit }
         }
@@ -108,7 +111,8 @@ public struct Sampler {
     /// `probabilities[i] = softmax(candidates.logit / temperature)[i]`.
     private mutating func softmax(temperature: Float) {
         probabilities.removeAll(keepingCapacity: true)
-        guard let top = candidates.map(\.logit).max() else { return }
+        guard var top = candidates.first?.logit else { return }
+        for c in candidates { top = max(top, c.logit) }
         var sum: Float = 0
         for c in candidates {
             let e = expf((c.logit - top) / temperature)
@@ -118,26 +122,29 @@ public struct Sampler {
         for i in probabilities.indices { probabilities[i] /= sum }
     }
 
-    /// The `k` entries with the largest logits, sorted descending: a bounded min-heap pass.
-    static func largest(_ k: Int, of items: [(id: TokenID, logit: Float)]) -> [(id: TokenID, logit: Float)] {
-        var heap = Array(items.prefix(k))
-        heap.sort { $0.logit < $1.logit }  // ascending: heap[0] is the smallest kept
+    /// Keeps the `k` entries with the largest logits, sorted descending, in place: a min-heap
+    /// of the first `k` slots that the rest pass through. O(n log k), no allocation.
+    static func keepLargest(_ k: Int, of items: inout [(id: TokenID, logit: Float)]) {
+        guard k < items.count else { return items.sort { $0.logit > $1.logit } }
+        guard k > 0 else { return items.removeAll(keepingCapacity: true) }
         func siftDown(_ start: Int) {
             var i = start
             while true {
                 let l = 2 * i + 1, r = l + 1
                 var smallest = i
-                if l < heap.count, heap[l].logit < heap[smallest].logit { smallest = l }
-                if r < heap.count, heap[r].logit < heap[smallest].logit { smallest = r }
+                if l < k, items[l].logit < items[smallest].logit { smallest = l }
+                if r < k, items[r].logit < items[smallest].logit { smallest = r }
                 if smallest == i { return }
-                heap.swapAt(i, smallest)
+                items.swapAt(i, smallest)
                 i = smallest
             }
         }
-        for item in items.dropFirst(k) where item.logit > heap[0].logit {
-            heap[0] = item
+        for i in stride(from: k / 2 - 1, through: 0, by: -1) { siftDown(i) }
+        for i in k..<items.count where items[i].logit > items[0].logit {
+            items.swapAt(0, i)
             siftDown(0)
         }
-        return heap.sorted { $0.logit > $1.logit }
+        items.removeLast(items.count - k)
+        items.withUnsafeMutableBufferPointer { $0.sort { $0.logit > $1.logit } }
     }
 }

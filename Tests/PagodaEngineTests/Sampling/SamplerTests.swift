@@ -58,7 +58,10 @@ final class SamplerTests: XCTestCase {
     func testLargestKeepsTheTopKSorted() {
         var rng = XorShift32(seed: 8)
         let items = (0..<1000).map { (TokenID($0), rng.nextSigned()) }
-        let top = Sampler.largest(10, of: items)
-        XCTAssertEqual(top.map(\.id), Array(items.sorted { $0.1 > $1.1 }.prefix(10).map(\.0)))
+        for k in [1, 10, 999, 1000] {
+            var top: [(id: TokenID, logit: Float)] = items.map { (id: $0.0, logit: $0.1) }
+            Sampler.keepLargest(k, of: &top)
+            XCTAssertEqual(top.map(\.id), Array(items.sorted { $0.1 > $1.1 }.prefix(k).map(\.0)), "k = \(k)")
+        }
     }
 }

@@ -1,0 +1,100 @@
+/// Runs the matrix products of a forward pass on the thread pool: `y = W·x` for one matrix,
+/// or for up to three matrices that share their input (q, k, v; gate, up) in a single pool
+/// run, so the threads meet once instead of three times.
+///
+/// The input is quantized to 8-bit blocks once (and packed once for the prefill kernel) on
+/// the calling thread; each thread then takes its share of every matrix's rows. The job the
+/// threads run is one closure made at init that reads the product in flight from this
+/// object, so a product allocates nothing. Not reentrant.
+final class ProductRunner: @unchecked Sendable {
+    /// One matrix and where its `tokens × rows` outputs go (row `t` at `y + t · stride`).
+    struct Output {
+        let matrix: QuantizedMatrix
+        let y: UnsafeMutablePointer<Float>
+        let stride: Int
+    }
+
+    private enum Path { case float, quantized, packed }
+
+    let pool: ThreadPool
+    private let state: RunState
+    /// Integer dot products on 8-bit activations where the weight type has them; otherwise
+    /// exact float products on dequantized rows.
+    var quantizedActivations = true
+
+    // The product in flight, read by every thread during `pool.run`.
+    private var outputs: (Output?, Output?, Output?) = (nil, nil, nil)
+    private var input: UnsafeMutablePointer<Float>
+    private var tokens = 0
+    private var job: ((Int) -> Void)?
+
+    init(pool: ThreadPool, state: RunState) {
+        self.pool = pool
+        self.state = state
+        input = state.xb
+        job = { [unowned self] part in self.work(part) }
+    }
+
+    /// `a.y = a.matrix · x` (and the same for `b`, `c`) for `tokens` input vectors of
+    /// `columns` floats, one after the other. All matrices must have the same column count.
+    func multiply(_ x: UnsafeMutablePointer<Float>, tokens: Int, _ a: Output, _ b: Output? = nil, _ c: Output? = nil) {
+        let columns = a.matrix.columns
+        precondition(b.map { $0.matrix.columns == columns } ?? true && c.map { $0.matrix.columns == columns } ?? true,
+                     "matrices sharing an input have the same width")
+        outputs = (a, b, c)
+        input = x
+        self.tokens = tokens
+        var quantize = false, pack = false
+        forEachOutput { output in
+            let p = path(output)
+            quantize = quantize || p != .float
+            pack = pack || p == .packed
+        }
+        if quantize {
+            let blocks = columns / 32
+            for t in 0..<tokens { IntegerDot.quantize(x + t * columns, count: columns, into: state.activations + t * blocks) }
+        }
+        if pack {
+            QuantizedMatrix.packActivations(state.activations, tokens: tokens, columns: columns, into: state.packedActivations)
+        }
+        pool.run(job!)
+    }
+
+    private func path(_ output: Output) -> Path {
+        guard output.matrix.hasIntegerDot && quantizedActivations else { return .float }
+        return tokens > 1 && IntegerDot.gemmAvailable ? .packed : .quantized
+    }
+
+    private func forEachOutput(_ body: (Output) -> Void) {
+        if let a = outputs.0 { body(a) }
+        if let b = outputs.1 { body(b) }
+        if let c = outputs.2 { body(c) }
+    }
+
+    /// Thread `part`'s share of every matrix in flight.
+    private func work(_ part: Int) {
+        forEachOutput { work(part, $0) }
+    }
+
+    private func work(_ part: Int, _ output: Output) {
+        let w = output.matrix, parts = pool.threadCount, s = state
+        switch path(output) {
+        case .packed:
+            // Row ranges in multiples of 8, the kernel's tile height.
+            let tiles = (w.rows + 7) / 8
+            let rows = min(w.rows, 8 * (tiles * part / parts))..<min(w.rows, 8 * (tiles * (part + 1) / parts))
+            w.multiplyPacked(s.packedActivations, tokens: tokens, into: output.y, yStride: output.stride, rowRange: rows,
+                             scratch: s.packedScratch + part * s.packedScratchStride)
+        case .quantized:
+            let rows = (w.rows * part / parts)..<(w.rows * (part + 1) / parts)
+            guard !rows.isEmpty else { return }
+            w.multiplyQuantized(s.activations, tokens: tokens, into: output.y, yStride: output.stride, rowRange: rows,
+                                decoded: UnsafeMutableRawPointer(s.threadScratch + part * s.scratchStride))
+        case .float:
+            let rows = (w.rows * part / parts)..<(w.rows * (part + 1) / parts)
+            guard !rows.isEmpty else { return }
+            w.multiply(input, tokens: tokens, into: output.y, yStride: output.stride, rowRange: rows,
+                       scratch: s.threadScratch + part * s.scratchStride)
+        }
+    }
+}
