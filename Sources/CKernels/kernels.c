@@ -269,16 +269,17 @@ TARGET float pagoda_dot_decoded(const int8_t *codes, const float *scales16, cons
 }
 
 // y[r] = row r · a for rows [first, last) of a matrix of `type` (GGML number) whose rows are
-// `row_bytes` apart; returns 0 if the type has no kernel.
-int pagoda_matvec(int type, const void *base, long row_bytes, int first, int last, const pagoda_q8_block *a, int nblocks, float *y) {
+// `row_bytes` apart, with the VNNI kernels if `vnni`; returns 0 if the type has no kernel.
+int pagoda_matvec(int type, const void *base, long row_bytes, int first, int last, const pagoda_q8_block *a, int nblocks,
+                  float *y, int vnni) {
     float (*dot)(const void *, const pagoda_q8_block *, int);
     switch (type) {
-    case 2: dot = pagoda_dot_q4_0; break;
-    case 3: dot = pagoda_dot_q4_1; break;
-    case 6: dot = pagoda_dot_q5_0; break;
+    case 2: dot = vnni ? pagoda_dot_q4_0_vnni : pagoda_dot_q4_0; break;
+    case 3: dot = vnni ? pagoda_dot_q4_1_vnni : pagoda_dot_q4_1; break;
+    case 6: dot = vnni ? pagoda_dot_q5_0_vnni : pagoda_dot_q5_0; break;
     case 8: dot = pagoda_dot_q8_0; break;
-    case 12: dot = pagoda_dot_q4_k; break;
-    case 14: dot = pagoda_dot_q6_k; break;
+    case 12: dot = vnni ? pagoda_dot_q4_k_vnni : pagoda_dot_q4_k; break;
+    case 14: dot = vnni ? pagoda_dot_q6_k_vnni : pagoda_dot_q6_k; break;
     default: return 0;
     }
     const uint8_t *p = (const uint8_t *)base;

@@ -30,8 +30,17 @@ float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q4_k(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q6_k(const void *w, const pagoda_q8_block *a, int nblocks);
 
-// y[r] = row r · a for rows [first, last); 0 if the type has no kernel.
-int pagoda_matvec(int type, const void *base, long row_bytes, int first, int last, const pagoda_q8_block *a, int nblocks, float *y);
+// The same with AVX-512 VL + VNNI (vpdpbusd; needs pagoda_gemm_available()).
+float pagoda_dot_q4_0_vnni(const void *w, const pagoda_q8_block *a, int nblocks);
+float pagoda_dot_q4_1_vnni(const void *w, const pagoda_q8_block *a, int nblocks);
+float pagoda_dot_q5_0_vnni(const void *w, const pagoda_q8_block *a, int nblocks);
+float pagoda_dot_q4_k_vnni(const void *w, const pagoda_q8_block *a, int nblocks);
+float pagoda_dot_q6_k_vnni(const void *w, const pagoda_q8_block *a, int nblocks);
+
+// y[r] = row r · a for rows [first, last), with the VNNI kernels where there is one if
+// `vnni` is 1; 0 if the type has no kernel.
+int pagoda_matvec(int type, const void *base, long row_bytes, int first, int last, const pagoda_q8_block *a, int nblocks,
+                  float *y, int vnni);
 
 // For prefill: a weight row decoded once into signed 8-bit codes with a scale per 16
 // elements and a min term per 32 (w = scale * code + min), then dotted with many tokens.

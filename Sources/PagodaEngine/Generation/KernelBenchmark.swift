@@ -56,8 +56,11 @@ public enum KernelBenchmark {
         }
         let y = UnsafeMutablePointer<Float>.allocate(capacity: rows * tokens)
         defer { y.deallocate() }
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: pool.threadCount * columns * 4, alignment: 64)
+        let scratchStride = max(columns * 4, QuantizedMatrix.packedScratchBytes(columns: columns))
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: pool.threadCount * scratchStride, alignment: 64)
         defer { scratch.deallocate() }
+        let panel = UnsafeMutableRawPointer.allocate(byteCount: QuantizedMatrix.packedActivationBytes(tokens: tokens, columns: columns), alignment: 64)
+        defer { panel.deallocate() }
         let parts = pool.threadCount
         return IntegerDot.types.sorted { $0.rawValue < $1.rawValue }.map { type in
             let rowBytes = type.rowBytes(columns)!
@@ -66,11 +69,19 @@ public enum KernelBenchmark {
             var r = SeededRandom(seed: UInt64(type.rawValue))
             for i in 0..<(rows * rowBytes / 8) { data.storeBytes(of: r.next() & 0x3BFF_3BFF_3BFF_3BFF, toByteOffset: 8 * i, as: UInt64.self) }
             let matrix = try! QuantizedMatrix(name: "bench", type: type, rows: rows, columns: columns, base: data)
+            // As the engine runs them: mat-vec for one token; for many, the packed VNNI kernel
+            // (activations packed once) where the CPU has it.
             func product(_ n: Int) {
+                let packed = n > 1 && IntegerDot.vnniAvailable
+                if packed { QuantizedMatrix.packActivations(activations, tokens: n, columns: columns, into: panel) }
                 pool.run { part in
                     let range = (rows * part / parts)..<(rows * (part + 1) / parts)
-                    matrix.multiplyQuantized(activations, tokens: n, into: y, yStride: rows, rowRange: range,
-                                             decoded: scratch + part * columns * 4)
+                    if packed {
+                        matrix.multiplyPacked(panel, tokens: n, into: y, yStride: rows, rowRange: range, scratch: scratch + part * scratchStride)
+                    } else {
+                        matrix.multiplyQuantized(activations, tokens: n, into: y, yStride: rows, rowRange: range,
+                                                 decoded: scratch + part * scratchStride)
+                    }
                 }
             }
             product(1)

@@ -62,7 +62,7 @@ final class ProductRunner: @unchecked Sendable {
 
     private func path(_ output: Output) -> Path {
         guard output.matrix.hasIntegerDot && quantizedActivations else { return .float }
-        return tokens > 1 && IntegerDot.gemmAvailable ? .packed : .quantized
+        return tokens > 1 && IntegerDot.vnniAvailable ? .packed : .quantized
     }
 
     private func forEachOutput(_ body: (Output) -> Void) {

@@ -16,15 +16,16 @@ public enum IntegerDot {
         return pagoda_kernels_available() != 0
     }()
 
-    /// True when prefill products can use the AVX-512 VNNI kernel (`pagoda_gemm`): the CPU has
-    /// it and `PAGODA_KERNELS` is neither `scalar` nor `avx2`.
-    public static let gemmAvailable: Bool = {
+    /// True when the AVX-512 VL + VNNI kernels run: the prefill product (`pagoda_gemm`) and
+    /// the mat-vec dot products except Q8_0's. The CPU has them and `PAGODA_KERNELS` is
+    /// neither `scalar` nor `avx2`.
+    public static let vnniAvailable: Bool = {
         if let choice = getenv("PAGODA_KERNELS").map({ String(cString: $0) }), choice == "avx2" { return false }
         return simdAvailable && pagoda_gemm_available() != 0
     }()
 
-    /// The kernels that run: mat-vec (decode) and, after a `+`, mat-mat (prefill) if different.
-    public static var kernelName: String { gemmAvailable ? "avx2+vnni" : simdAvailable ? "avx2" : "scalar" }
+    /// The kernel set that runs.
+    public static var kernelName: String { vnniAvailable ? "avx512-vnni" : simdAvailable ? "avx2" : "scalar" }
 
     /// Bytes of one activation block (`pagoda_q8_block`): d, s, 32 codes.
     public static let activationBlockBytes = MemoryLayout<pagoda_q8_block>.stride
@@ -62,7 +63,20 @@ public enum IntegerDot {
 
     /// Σ over `blocks` blocks of weight row `w` (type `type`) times activations `a`.
     @inline(__always)
-    public static func dot(_ type: GGMLType, _ w: UnsafeRawPointer, _ a: UnsafePointer<pagoda_q8_block>, blocks: Int, simd: Bool = simdAvailable) -> Float {
+    public static func dot(
+        _ type: GGMLType, _ w: UnsafeRawPointer, _ a: UnsafePointer<pagoda_q8_block>, blocks: Int,
+        simd: Bool = simdAvailable, vnni: Bool = vnniAvailable
+    ) -> Float {
+        if simd && vnni {
+            switch type {
+            case .q4_0: return pagoda_dot_q4_0_vnni(w, a, Int32(blocks))
+            case .q4_1: return pagoda_dot_q4_1_vnni(w, a, Int32(blocks))
+            case .q5_0: return pagoda_dot_q5_0_vnni(w, a, Int32(blocks))
+            case .q4_K: return pagoda_dot_q4_k_vnni(w, a, Int32(blocks))
+            case .q6_K: return pagoda_dot_q6_k_vnni(w, a, Int32(blocks))
+            default: break
+            }
+        }
         if simd {
             switch type {
             case .q4_0: return pagoda_dot_q4_0(w, a, Int32(blocks))

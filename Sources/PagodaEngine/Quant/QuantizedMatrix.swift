@@ -71,7 +71,8 @@ extension QuantizedMatrix {
         let blocks = columns / 32
         let simd = IntegerDot.simdAvailable
         if tokens == 1, simd,
-           pagoda_matvec(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound), a, Int32(blocks), y) != 0 {
+           pagoda_matvec(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound), a, Int32(blocks), y,
+                         IntegerDot.vnniAvailable ? 1 : 0) != 0 {
             return
         }
         if tokens > 1, simd, let decoded {
@@ -114,13 +115,13 @@ extension QuantizedMatrix {
     /// `y[t][r] = W[r] · a[t]` over `rowRange` with the AVX-512 VNNI kernel, for activations
     /// packed by `packActivations`. Rows are unpacked eight at a time into `scratch`
     /// (`packedScratchBytes`); each weight byte is then used by every token from registers.
-    /// Requires `IntegerDot.gemmAvailable` and an integer-dot type; returns false otherwise.
+    /// Requires `IntegerDot.vnniAvailable` and an integer-dot type; returns false otherwise.
     @discardableResult
     public func multiplyPacked(
         _ panel: UnsafeRawPointer, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int, rowRange: Range<Int>,
         scratch: UnsafeMutableRawPointer
     ) -> Bool {
-        guard IntegerDot.gemmAvailable, hasIntegerDot, !rowRange.isEmpty else { return rowRange.isEmpty }
+        guard IntegerDot.vnniAvailable, hasIntegerDot, !rowRange.isEmpty else { return rowRange.isEmpty }
         return pagoda_gemm(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound),
                            panel, Int32(tokens), Int32(columns / 32), y, yStride, scratch) != 0
     }

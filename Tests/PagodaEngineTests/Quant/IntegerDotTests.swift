@@ -47,9 +47,13 @@ final class IntegerDotTests: XCTestCase {
                 }
                 XCTAssertEqual(Double(scalar), reference, accuracy: 1e-4 * magnitude + 1e-6, "\(type) scalar twin vs float, \(columns) columns")
 
-                if IntegerDot.simdAvailable {
-                    let simd = row.withUnsafeBytes { w in act.withUnsafeBufferPointer { IntegerDot.dot(type, w.baseAddress!, $0.baseAddress!, blocks: columns / 32, simd: true) } }
-                    XCTAssertEqual(Double(simd), Double(scalar), accuracy: 1e-5 * magnitude + 1e-6, "\(type) AVX2 vs scalar, \(columns) columns")
+                // The AVX2 kernels, and the VNNI ones where the CPU has them.
+                for vnni in IntegerDot.simdAvailable ? (IntegerDot.vnniAvailable ? [false, true] : [false]) : [] {
+                    let simd = row.withUnsafeBytes { w in
+                        act.withUnsafeBufferPointer { IntegerDot.dot(type, w.baseAddress!, $0.baseAddress!, blocks: columns / 32, simd: true, vnni: vnni) }
+                    }
+                    XCTAssertEqual(Double(simd), Double(scalar), accuracy: 1e-5 * magnitude + 1e-6,
+                                   "\(type) \(vnni ? "VNNI" : "AVX2") vs scalar, \(columns) columns")
                 }
             }
         }
