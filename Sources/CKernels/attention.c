@@ -1,5 +1,7 @@
 // One step of flash-style attention with AVX2: a query against one KV tile, read directly in
-// the cache's element type (f16 through F16C, or f32), with the online-softmax update.
+// the cache's element type (f16 through F16C, or f32), with the online-softmax update. Key
+// tiles are dimension-major, so the scores of eight keys fill one register with no
+// horizontal sums; value tiles are token-major.
 
 #include "pagoda_kernels.h"
 
@@ -7,47 +9,150 @@
 
 #include "simd_helpers.h"
 
-// 8 elements of a key or value row at element i, as floats.
-TARGET static inline __m256 load8(const void *row, int i, int f16) {
-    if (f16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)row + i)));
-    return _mm256_loadu_ps((const float *)row + i);
+// Elements i…i+7 of a tile as floats.
+TARGET static inline __m256 load8(const void *tile, int i, int f16) {
+    if (f16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)tile + i)));
+    return _mm256_loadu_ps((const float *)tile + i);
 }
 
-TARGET static inline float element(const void *row, int i, int f16) {
-    return f16 ? _cvtsh_ss(((const uint16_t *)row)[i]) : ((const float *)row)[i];
+TARGET static inline float element(const void *tile, int i, int f16) {
+    return f16 ? _cvtsh_ss(((const uint16_t *)tile)[i]) : ((const float *)tile)[i];
 }
 
-TARGET void pagoda_attend_tile(const float *q, const void *keys, const void *values, int rows, int d, int f16,
-                               float scale, float *state, float *out, float *scores) {
-    const long row_bytes = (long)d * (f16 ? 2 : 4);
-    const int wide = d - d % 8;
-    float tile_max = -INFINITY;
+// out += Σ_j p_j · v_j over `rows` value rows, the D = 64 running output kept in registers.
+TARGET static inline void accumulate_values_64(const float *p, const void *values, int rows, int f16, float *out) {
+    __m256 o[8];
+    for (int k = 0; k < 8; k++) o[k] = _mm256_loadu_ps(out + 8 * k);
     for (int j = 0; j < rows; j++) {
-        const void *k = (const uint8_t *)keys + j * row_bytes;
-        __m256 acc = _mm256_setzero_ps();
-        for (int i = 0; i < wide; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load8(k, i, f16), acc);
-        float s = sum8(acc);
-        for (int i = wide; i < d; i++) s += q[i] * element(k, i, f16);
-        s *= scale;
-        scores[j] = s;
-        tile_max = s > tile_max ? s : tile_max;
+        const __m256 pj = _mm256_set1_ps(p[j]);
+        for (int k = 0; k < 8; k++) o[k] = _mm256_fmadd_ps(pj, load8(values, 64 * j + 8 * k, f16), o[k]);
     }
+    for (int k = 0; k < 8; k++) _mm256_storeu_ps(out + 8 * k, o[k]);
+}
+
+// e^x for x ≤ 0 (larger x overflows): x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor
+// polynomial to r⁶ (relative error below 2e-7), times 2^n from the exponent bits. Arguments
+// below −87.3 give about 1e-38 instead of underflowing further.
+TARGET static inline __m256 exp8(__m256 x) {
+    x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);  // ln 2 in two parts
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.0f / 720);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
+    const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
+}
+
+// scores[j…j+15] = scale · Σ_i q_i · K[i][j…j+15], with four partial sums per eight lanes so
+// the multiply-adds do not wait on each other.
+TARGET static inline void scores16(const float *q, const void *keys, int stride, int j, int d, int f16, float scale, float *scores) {
+    __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    __m256 b[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    int i = 0;
+    for (; i + 4 <= d; i += 4) {
+        for (int u = 0; u < 4; u++) {
+            const __m256 qi = _mm256_set1_ps(q[i + u]);
+            a[u] = _mm256_fmadd_ps(qi, load8(keys, (i + u) * stride + j, f16), a[u]);
+            b[u] = _mm256_fmadd_ps(qi, load8(keys, (i + u) * stride + j + 8, f16), b[u]);
+        }
+    }
+    for (; i < d; i++) {
+        const __m256 qi = _mm256_set1_ps(q[i]);
+        a[0] = _mm256_fmadd_ps(qi, load8(keys, i * stride + j, f16), a[0]);
+        b[0] = _mm256_fmadd_ps(qi, load8(keys, i * stride + j + 8, f16), b[0]);
+    }
+    const __m256 s = _mm256_set1_ps(scale);
+    _mm256_storeu_ps(scores + j, _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3])), s));
+    _mm256_storeu_ps(scores + j + 8, _mm256_mul_ps(_mm256_add_ps(_mm256_add_ps(b[0], b[1]), _mm256_add_ps(b[2], b[3])), s));
+}
+
+TARGET static inline void scores8(const float *q, const void *keys, int stride, int j, int d, int f16, float scale, float *scores) {
+    __m256 a[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    int i = 0;
+    for (; i + 4 <= d; i += 4) {
+        for (int u = 0; u < 4; u++) a[u] = _mm256_fmadd_ps(_mm256_set1_ps(q[i + u]), load8(keys, (i + u) * stride + j, f16), a[u]);
+    }
+    for (; i < d; i++) a[0] = _mm256_fmadd_ps(_mm256_set1_ps(q[i]), load8(keys, i * stride + j, f16), a[0]);
+    const __m256 sum = _mm256_add_ps(_mm256_add_ps(a[0], a[1]), _mm256_add_ps(a[2], a[3]));
+    _mm256_storeu_ps(scores + j, _mm256_mul_ps(sum, _mm256_set1_ps(scale)));
+}
+
+// All scores of a tile; `f16` is a constant at each call so the element type is decided
+// once, outside the loops.
+TARGET static inline void tile_scores(const float *q, const void *keys, int stride, int rows, int d, int f16, float scale, float *scores) {
+    int j = 0;
+    for (; j + 16 <= rows; j += 16) scores16(q, keys, stride, j, d, f16, scale, scores);
+    for (; j + 8 <= rows; j += 8) scores8(q, keys, stride, j, d, f16, scale, scores);
+    for (; j < rows; j++) {
+        float s = 0.0f;
+        for (int i = 0; i < d; i++) s += q[i] * element(keys, i * stride + j, f16);
+        scores[j] = s * scale;
+    }
+}
+
+TARGET void pagoda_attend_tile(const float *q, const void *keys, int key_stride, const void *values, int rows, int d, int f16,
+                               float scale, float *state, float *out, float *scores) {
+    if (f16) tile_scores(q, keys, key_stride, rows, d, 1, scale, scores);
+    else tile_scores(q, keys, key_stride, rows, d, 0, scale, scores);
+    float tile_max = -INFINITY;
+    for (int j = 0; j < rows; j++) tile_max = scores[j] > tile_max ? scores[j] : tile_max;
+
     const float new_max = state[0] > tile_max ? state[0] : tile_max;
     const float correction = expf(state[0] - new_max);
     float sum = state[1] * correction;
+    const int wide = d - d % 8;
     if (correction != 1.0f) {
         const __m256 c = _mm256_set1_ps(correction);
         for (int i = 0; i < wide; i += 8) _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(out + i), c));
         for (int i = wide; i < d; i++) out[i] *= correction;
     }
-    for (int j = 0; j < rows; j++) {
-        const float p = expf(scores[j] - new_max);
-        sum += p;
-        const void *v = (const uint8_t *)values + j * row_bytes;
-        const __m256 pv = _mm256_set1_ps(p);
-        for (int i = 0; i < wide; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(pv, load8(v, i, f16), _mm256_loadu_ps(out + i)));
-        for (int i = wide; i < d; i++) out[i] += p * element(v, i, f16);
+    // p_j = e^(s_j − M'), kept in `scores`.
+    int j = 0;
+    __m256 sums = _mm256_setzero_ps();
+    for (; j + 8 <= rows; j += 8) {
+        const __m256 p = exp8(_mm256_sub_ps(_mm256_loadu_ps(scores + j), _mm256_set1_ps(new_max)));
+        _mm256_storeu_ps(scores + j, p);
+        sums = _mm256_add_ps(sums, p);
+    }
+    sum += sum8(sums);
+    for (; j < rows; j++) {
+        scores[j] = expf(scores[j] - new_max);
+        sum += scores[j];
+    }
+    if (d == 64) {
+        if (f16) accumulate_values_64(scores, values, rows, 1, out);
+        else accumulate_values_64(scores, values, rows, 0, out);
+    } else {
+        for (j = 0; j < rows; j++) {
+            const long row = (long)j * d;
+            const __m256 pv = _mm256_set1_ps(scores[j]);
+            for (int i = 0; i < wide; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(pv, load8(values, (int)row + i, f16), _mm256_loadu_ps(out + i)));
+            for (int i = wide; i < d; i++) out[i] += scores[j] * element(values, (int)row + i, f16);
+        }
     }
     state[0] = new_max;
     state[1] = sum;
+}
+
+// Stores n floats as a column of a dimension-major key tile: x[i] at tile[i · stride].
+TARGET void pagoda_store_key(const float *x, int n, void *tile, int stride, int f16) {
+    if (!f16) {
+        float *t = (float *)tile;
+        for (int i = 0; i < n; i++) t[(long)i * stride] = x[i];
+        return;
+    }
+    uint16_t *t = (uint16_t *)tile;
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint16_t h[8];
+        _mm_storeu_si128((__m128i *)h, _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+        for (int k = 0; k < 8; k++) t[(long)(i + k) * stride] = h[k];
+    }
+    for (; i < n; i++) t[(long)i * stride] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
 }

@@ -77,12 +77,18 @@ int pagoda_gemm(int type, const void *base, long row_bytes, int first, int last,
 
 #ifndef PAGODA_KERNELS_ATTENTION
 #define PAGODA_KERNELS_ATTENTION
-// Online-softmax step of one query `q` (d floats) over `rows` keys and values stored row
-// after row (IEEE halves if f16, else floats): scores s_j = scale · q·k_j go to `scores`,
+// Online-softmax step of one query `q` (d floats) over `rows` keys and values (IEEE halves if
+// f16, else floats). Keys are dimension-major: key j's element i at keys[i · key_stride + j];
+// values are token-major: value j's element i at values[j · d + i]. Scores s_j = scale · q·k_j,
 // then with state = {running max M, running sum S} and `out` the running output O:
 // M' = max(M, max s_j), c = e^(M − M'), S' = c·S + Σ e^(s_j − M'), O' = c·O + Σ e^(s_j − M')·v_j.
-void pagoda_attend_tile(const float *q, const void *keys, const void *values, int rows, int d, int f16,
+// `scores` (rows floats) is scratch.
+void pagoda_attend_tile(const float *q, const void *keys, int key_stride, const void *values, int rows, int d, int f16,
                         float scale, float *state, float *out, float *scores);
+
+// Stores n floats as one key of a dimension-major tile: x[i] at tile[i · stride] (as halves
+// if f16).
+void pagoda_store_key(const float *x, int n, void *tile, int stride, int f16);
 #endif
 
 #ifndef PAGODA_KERNELS_CONVERT

@@ -18,7 +18,8 @@ import Foundation
 ///
 /// No score matrix is formed: scratch is one row of scores per thread (plus, on the scalar
 /// path, one tile of keys and values converted to floats). With the AVX2 kernels the tiles
-/// are read in place in the cache's element type. The (query, head) pairs are independent
+/// are read in place in the cache's element type; key tiles are dimension-major (see
+/// `KVCacheLayout`), so eight scores come out of one register. The (query, head) pairs are independent
 /// and are dealt round-robin to the threads of a pool, so causal prefill stays balanced.
 /// Cost: O(tokens · heads · context · d) multiply-adds, no allocation (the threads run one
 /// closure made at init, which reads the call in flight from this object). Not reentrant.
@@ -110,14 +111,14 @@ public final class PagedAttention: @unchecked Sendable {
             if IntegerDot.simdAvailable {
                 withUnsafeMutablePointer(to: &state) { s in
                     s.withMemoryRebound(to: Float.self, capacity: 2) { s in
-                        pagoda_attend_tile(q, base + keyIndex * elementBytes, base + valueIndex * elementBytes,
+                        pagoda_attend_tile(q, base + keyIndex * elementBytes, Int32(B), base + valueIndex * elementBytes,
                                            Int32(rows), Int32(d), f16, scale, s, o, scores)
                     }
                 }
             } else {
-                KVRows.load(base, index: keyIndex, n: rows * d, element: layout.element, into: keyTile)
+                KVRows.load(base, index: keyIndex, n: B * d, element: layout.element, into: keyTile)
                 KVRows.load(base, index: valueIndex, n: rows * d, element: layout.element, into: valueTile)
-                Self.attendTileScalar(q, keys: keyTile, values: valueTile, rows: rows, d: d, scale: scale,
+                Self.attendTileScalar(q, keys: keyTile, keyStride: B, values: valueTile, rows: rows, d: d, scale: scale,
                                       state: &state, out: o, scores: scores)
             }
         }
@@ -125,16 +126,20 @@ public final class PagedAttention: @unchecked Sendable {
         for i in 0..<d { o[i] *= inverse }
     }
 
-    /// The online-softmax step of `pagoda_attend_tile` on float tiles: the scalar twin.
+    /// The online-softmax step of `pagoda_attend_tile` on float tiles: the scalar twin. Keys
+    /// are dimension-major (key `j`'s element `i` at `keys[i · keyStride + j]`), values
+    /// token-major.
     static func attendTileScalar(
-        _ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rows: Int, d: Int,
+        _ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, keyStride: Int, values: UnsafePointer<Float>, rows: Int, d: Int,
         scale: Float, state: inout (max: Float, sum: Float), out o: UnsafeMutablePointer<Float>,
         scores: UnsafeMutablePointer<Float>
     ) {
         // s_j = q · k_j / √d, and the tile's max.
         var tileMax = -Float.infinity
         for j in 0..<rows {
-            let s = dot(q, keys + j * d, d) * scale
+            var s: Float = 0
+            for i in 0..<d { s += q[i] * keys[i * keyStride + j] }
+            s *= scale
             scores[j] = s
             tileMax = max(tileMax, s)
         }

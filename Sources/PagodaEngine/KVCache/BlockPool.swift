@@ -122,14 +122,11 @@ public final class BlockPool: @unchecked Sendable {
         hashedContent[block] = nil
     }
 
-    /// Copies the first `tokens` rows of every tile of `from` into `to` (copy-on-write).
+    /// Copies block `from` into `to` and marks its first `tokens` rows filled (copy-on-write).
+    /// The whole block is copied: key tiles are dimension-major, so a prefix of rows is not
+    /// one contiguous range.
     public func copyBlock(from: Int, to: Int, tokens: Int) {
-        let rowBytes = layout.headDimension * layout.element.bytes
-        let tileBytes = layout.tileElements * layout.element.bytes
-        let tiles = layout.layerCount * 2 * layout.kvHeadCount
-        for tile in 0..<tiles {
-            (blockBase(to) + tile * tileBytes).copyMemory(from: blockBase(from) + tile * tileBytes, byteCount: tokens * rowBytes)
-        }
+        blockBase(to).copyMemory(from: blockBase(from), byteCount: layout.bytesPerBlock)
         fills[to] = tokens
     }
 

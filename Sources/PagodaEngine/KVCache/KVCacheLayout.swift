@@ -4,8 +4,12 @@ public typealias TokenID = Int32
 /// How keys and values are stored in one KV cache block.
 ///
 /// A block holds `blockTokens` tokens for every layer and KV head, ordered
-/// `[layer][K or V][kv head][token][dim]`, so the keys of one head in one block are one
-/// contiguous `blockTokens × headDimension` tile — the unit attention walks.
+/// `[layer][K or V][kv head]` into tiles of `blockTokens × headDimension` elements — the unit
+/// attention walks. Value tiles are token-major (`[token][dim]`: a token's value row is
+/// contiguous); key tiles are dimension-major (`[dim][token]`: element `i` of token `j` at
+/// `i · blockTokens + j`), so attention computes the scores of consecutive tokens in SIMD
+/// lanes without horizontal sums (vLLM splits its key cache along the head dimension for
+/// the same reason).
 ///
 /// Example (SmolLM2: 30 layers, 3 KV heads, head dim 64, 16 tokens, f16):
 /// 30 × 2 × 3 × 16 × 64 = 184,320 elements = 368,640 bytes per block.

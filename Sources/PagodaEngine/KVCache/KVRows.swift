@@ -1,7 +1,30 @@
 import CKernels
 
-/// Reading and writing rows of a KV tile in the pool's element type.
+/// Reading and writing rows of a KV tile in the pool's element type: value rows are
+/// contiguous, keys are columns of a dimension-major tile (see `KVCacheLayout`).
 enum KVRows {
+    /// Stores `n` floats as token `row` of the key tile at element `tile` of `base`.
+    @inline(__always)
+    static func storeKey(_ x: UnsafePointer<Float>, n: Int, to base: UnsafeMutableRawPointer, tile: Int, row: Int,
+                         blockTokens: Int, element: KVCacheLayout.Element) {
+        let start = base + (tile + row) * element.bytes
+        if IntegerDot.simdAvailable { return pagoda_store_key(x, Int32(n), start, Int32(blockTokens), element == .f16 ? 1 : 0) }
+        switch element {
+        case .f32:
+            let out = start.assumingMemoryBound(to: Float.self)
+            for i in 0..<n { out[i * blockTokens] = x[i] }
+        case .f16:
+            let out = start.assumingMemoryBound(to: UInt16.self)
+            for i in 0..<n { out[i * blockTokens] = Float16(x[i]).bitPattern }
+        }
+    }
+
+    /// Loads key `row` (`n` elements) of the key tile at element `tile` of `base` as floats.
+    static func loadKey(_ base: UnsafeRawPointer, tile: Int, row: Int, n: Int, blockTokens: Int, element: KVCacheLayout.Element,
+                        into out: UnsafeMutablePointer<Float>) {
+        for i in 0..<n { load(base, index: tile + i * blockTokens + row, n: 1, element: element, into: out + i) }
+    }
+
     /// Stores `n` floats at element `index` of `base`.
     @inline(__always)
     static func store(_ x: UnsafePointer<Float>, n: Int, to base: UnsafeMutableRawPointer, index: Int, element: KVCacheLayout.Element) {

@@ -112,8 +112,8 @@ public final class Transformer: @unchecked Sendable {
                 let (block, row) = cache.slot(in: table, position: position)
                 let base = pool.blockBase(block)
                 for h in 0..<c.kvHeadCount {
-                    KVRows.store(s.k + t * kvDim + h * hd, n: hd, to: base,
-                                 index: layout.tileOffset(layer: l, value: false, head: h) + row * hd, element: layout.element)
+                    KVRows.storeKey(s.k + t * kvDim + h * hd, n: hd, to: base, tile: layout.tileOffset(layer: l, value: false, head: h),
+                                    row: row, blockTokens: layout.blockTokens, element: layout.element)
                     KVRows.store(s.v + t * kvDim + h * hd, n: hd, to: base,
                                  index: layout.tileOffset(layer: l, value: true, head: h) + row * hd, element: layout.element)
                 }

@@ -58,8 +58,8 @@ final class PagedAttentionTests: XCTestCase {
             let base = pool.blockBase(table[p / B])
             for g in 0..<kvHeads {
                 k.withUnsafeBufferPointer { kb in
-                    KVRows.store(kb.baseAddress! + (p * kvHeads + g) * d, n: d, to: base,
-                                 index: layout.tileOffset(layer: layer, value: false, head: g) + (p % B) * d, element: element)
+                    KVRows.storeKey(kb.baseAddress! + (p * kvHeads + g) * d, n: d, to: base, tile: layout.tileOffset(layer: layer, value: false, head: g),
+                                    row: p % B, blockTokens: B, element: element)
                 }
                 v.withUnsafeBufferPointer { vb in
                     KVRows.store(vb.baseAddress! + (p * kvHeads + g) * d, n: d, to: base,
@@ -87,33 +87,54 @@ final class PagedAttentionTests: XCTestCase {
         }
     }
 
-    /// The AVX2 tile step against its scalar twin, f32 and f16 tiles, head sizes with a tail.
+    /// The AVX2 tile step against its scalar twin, f32 and f16 tiles, head sizes with a tail,
+    /// tiles wider than their filled rows.
     func testTileKernelMatchesItsScalarTwin() throws {
         try XCTSkipUnless(IntegerDot.simdAvailable, "this CPU has no AVX2/F16C: only the scalar step runs")
         var rng = XorShift32(seed: 404)
-        for (rows, d) in [(1, 8), (7, 64), (16, 20), (3, 100)] {
+        for (rows, stride, d) in [(1, 1, 8), (7, 16, 64), (16, 16, 64), (16, 16, 20), (3, 5, 100), (40, 64, 64), (25, 32, 128)] {
             for f16 in [false, true] {
                 func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float(Float16(rng.nextSigned() * 2)) } }
-                let q = random(d), keys = random(rows * d), values = random(rows * d)
+                let q = random(d), keys = random(stride * d), values = random(rows * d)
                 let start = random(d)  // a running output from earlier tiles
                 var scalarOut = start, simdOut = start
-                var scores = [Float](repeating: 0, count: rows)
+                var scores = [Float](repeating: 0, count: stride)
                 var scalarState: (max: Float, sum: Float) = (0.5, 1.7)
                 q.withUnsafeBufferPointer { qb in
-                    PagedAttention.attendTileScalar(qb.baseAddress!, keys: keys, values: values, rows: rows, d: d, scale: 0.3,
+                    PagedAttention.attendTileScalar(qb.baseAddress!, keys: keys, keyStride: stride, values: values, rows: rows, d: d, scale: 0.3,
                                                     state: &scalarState, out: &scalarOut, scores: &scores)
                 }
                 var simdState: [Float] = [0.5, 1.7]
                 if f16 {
                     let kh = keys.map { Float16($0).bitPattern }, vh = values.map { Float16($0).bitPattern }
-                    pagoda_attend_tile(q, kh, vh, Int32(rows), Int32(d), 1, 0.3, &simdState, &simdOut, &scores)
+                    pagoda_attend_tile(q, kh, Int32(stride), vh, Int32(rows), Int32(d), 1, 0.3, &simdState, &simdOut, &scores)
                 } else {
-                    pagoda_attend_tile(q, keys, values, Int32(rows), Int32(d), 0, 0.3, &simdState, &simdOut, &scores)
+                    pagoda_attend_tile(q, keys, Int32(stride), values, Int32(rows), Int32(d), 0, 0.3, &simdState, &simdOut, &scores)
                 }
-                XCTAssertEqual(simdState[0], scalarState.max, accuracy: 1e-5, "rows \(rows) d \(d) f16 \(f16)")
-                XCTAssertEqual(simdState[1], scalarState.sum, accuracy: 1e-5 * scalarState.sum)
-                for (a, b) in zip(simdOut, scalarOut) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b))) }
+                let label = "rows \(rows) of \(stride), d \(d), f16 \(f16)"
+                XCTAssertEqual(simdState[0], scalarState.max, accuracy: 1e-5 * max(1, abs(scalarState.max)), label)
+                XCTAssertEqual(simdState[1], scalarState.sum, accuracy: 1e-5 * scalarState.sum, label)
+                for (a, b) in zip(simdOut, scalarOut) { XCTAssertEqual(a, b, accuracy: 1e-4 * max(1, abs(b)), label) }
             }
+        }
+    }
+
+    /// Keys go into a tile as columns and come back out whole, both element types.
+    func testKeysStoreAsColumnsOfTheTile() {
+        for element in KVCacheLayout.Element.allCases {
+            let layout = KVCacheLayout(layerCount: 1, kvHeadCount: 1, headDimension: 12, blockTokens: 5, element: element)
+            let pool = BlockPool(layout: layout, blockCount: 1)
+            let base = pool.blockBase(0)
+            let keys = (0..<5).map { j in (0..<12).map { Float(16 * j + $0) } }
+            for (j, key) in keys.enumerated() {
+                KVRows.storeKey(key, n: 12, to: base, tile: 0, row: j, blockTokens: 5, element: element)
+            }
+            var column = [Float](repeating: 0, count: 5)
+            KVRows.load(base, index: 3 * 5, n: 5, element: element, into: &column)
+            XCTAssertEqual(column, keys.map { $0[3] }, "dimension 3 of every key, \(element)")
+            var key = [Float](repeating: 0, count: 12)
+            KVRows.loadKey(base, tile: 0, row: 4, n: 12, blockTokens: 5, element: element, into: &key)
+            XCTAssertEqual(key, keys[4])
         }
     }
 
