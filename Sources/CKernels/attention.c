@@ -30,25 +30,6 @@ TARGET static inline void accumulate_values_64(const float *p, const void *value
     for (int k = 0; k < 8; k++) _mm256_storeu_ps(out + 8 * k, o[k]);
 }
 
-// e^x for x ≤ 0 (larger x overflows): x = n·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor
-// polynomial to r⁶ (relative error below 2e-7), times 2^n from the exponent bits. Arguments
-// below −87.3 give about 1e-38 instead of underflowing further.
-TARGET static inline __m256 exp8(__m256 x) {
-    x = _mm256_max_ps(x, _mm256_set1_ps(-87.3f));
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);  // ln 2 in two parts
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.0f / 720);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    const __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
-}
-
 // scores[j…j+15] = scale · Σ_i q_i · K[i][j…j+15], with four partial sums per eight lanes so
 // the multiply-adds do not wait on each other.
 TARGET static inline void scores16(const float *q, const void *keys, int stride, int j, int d, int f16, float scale, float *scores) {

@@ -91,6 +91,12 @@ void pagoda_attend_tile(const float *q, const void *keys, int key_stride, const 
 void pagoda_store_key(const float *x, int n, void *tile, int stride, int f16);
 #endif
 
+#ifndef PAGODA_KERNELS_ELEMENTWISE
+#define PAGODA_KERNELS_ELEMENTWISE
+// gate[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^−gate[i]) · up[i].
+void pagoda_swiglu(float *gate, const float *up, int n);
+#endif
+
 #ifndef PAGODA_KERNELS_CONVERT
 #define PAGODA_KERNELS_CONVERT
 // IEEE half <-> float for n values (F16C), for the f16 KV cache.

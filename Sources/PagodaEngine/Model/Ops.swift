@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// The element-wise pieces of the transformer, each on one vector.
@@ -13,7 +14,8 @@ enum Ops {
     }
 
     /// `gate = silu(gate) ⊙ up`, where `silu(g) = g / (1 + e^−g)`.
-    static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, n: Int) {
+    static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, n: Int, simd: Bool = IntegerDot.simdAvailable) {
+        if simd { return pagoda_swiglu(gate, up, Int32(n)) }
         for i in 0..<n {
             let g = gate[i]
             gate[i] = g / (1 + expf(-g)) * up[i]

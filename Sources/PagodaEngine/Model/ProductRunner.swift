@@ -26,6 +26,7 @@ final class ProductRunner: @unchecked Sendable {
     private var outputs: (Output?, Output?, Output?) = (nil, nil, nil)
     private var input: UnsafeMutablePointer<Float>
     private var tokens = 0
+    private var gated = false
     private var job: ((Int) -> Void)?
 
     init(pool: ThreadPool, state: RunState) {
@@ -38,12 +39,26 @@ final class ProductRunner: @unchecked Sendable {
     /// `a.y = a.matrix · x` (and the same for `b`, `c`) for `tokens` input vectors of
     /// `columns` floats, one after the other. All matrices must have the same column count.
     func multiply(_ x: UnsafeMutablePointer<Float>, tokens: Int, _ a: Output, _ b: Output? = nil, _ c: Output? = nil) {
+        run(x, tokens: tokens, a, b, c, gated: false)
+    }
+
+    /// The gated feed-forward's first half: `gate.y = silu(Wgate · x) ⊙ (Wup · x)`, with
+    /// `up.y` as scratch. Each thread applies the gate to the rows it computed, in the same
+    /// pool run.
+    func multiplyGated(_ x: UnsafeMutablePointer<Float>, tokens: Int, gate: Output, up: Output) {
+        precondition(gate.matrix.rows == up.matrix.rows, "gate and up have the same shape")
+        run(x, tokens: tokens, gate, up, nil, gated: true)
+    }
+
+    private func run(_ x: UnsafeMutablePointer<Float>, tokens: Int, _ a: Output, _ b: Output?, _ c: Output?, gated: Bool) {
         let columns = a.matrix.columns
         precondition(b.map { $0.matrix.columns == columns } ?? true && c.map { $0.matrix.columns == columns } ?? true,
                      "matrices sharing an input have the same width")
         outputs = (a, b, c)
-        input = x
         self.tokens = tokens
+        // Fused only when both take the same rows on each thread.
+        self.gated = gated && b.map { path($0) == path(a) } ?? false
+        input = x
         var quantize = false, pack = false
         forEachOutput { output in
             let p = path(output)
@@ -58,6 +73,9 @@ final class ProductRunner: @unchecked Sendable {
             QuantizedMatrix.packActivations(state.activations, tokens: tokens, columns: columns, into: state.packedActivations)
         }
         pool.run(job!)
+        if gated && !self.gated, let up = b {
+            for t in 0..<tokens { Ops.swiGLU(a.y + t * a.stride, up.y + t * up.stride, n: a.matrix.rows) }
+        }
     }
 
     private func path(_ output: Output) -> Path {
@@ -71,28 +89,39 @@ final class ProductRunner: @unchecked Sendable {
         if let c = outputs.2 { body(c) }
     }
 
-    /// Thread `part`'s share of every matrix in flight.
+    /// Thread `part`'s share of every matrix in flight (and of the gate, if any).
     private func work(_ part: Int) {
         forEachOutput { work(part, $0) }
+        if gated, let gate = outputs.0, let up = outputs.1 {
+            let rows = rowRange(part, gate)
+            guard !rows.isEmpty else { return }
+            for t in 0..<tokens {
+                Ops.swiGLU(gate.y + t * gate.stride + rows.lowerBound, up.y + t * up.stride + rows.lowerBound, n: rows.count)
+            }
+        }
+    }
+
+    /// The rows of `output` that thread `part` computes: in multiples of 8 (the packed
+    /// kernel's tile height) on the packed path, else an even split.
+    private func rowRange(_ part: Int, _ output: Output) -> Range<Int> {
+        let rows = output.matrix.rows, parts = pool.threadCount
+        guard path(output) == .packed else { return (rows * part / parts)..<(rows * (part + 1) / parts) }
+        let tiles = (rows + 7) / 8
+        return min(rows, 8 * (tiles * part / parts))..<min(rows, 8 * (tiles * (part + 1) / parts))
     }
 
     private func work(_ part: Int, _ output: Output) {
-        let w = output.matrix, parts = pool.threadCount, s = state
+        let w = output.matrix, s = state
+        let rows = rowRange(part, output)
+        guard !rows.isEmpty else { return }
         switch path(output) {
         case .packed:
-            // Row ranges in multiples of 8, the kernel's tile height.
-            let tiles = (w.rows + 7) / 8
-            let rows = min(w.rows, 8 * (tiles * part / parts))..<min(w.rows, 8 * (tiles * (part + 1) / parts))
             w.multiplyPacked(s.packedActivations, tokens: tokens, into: output.y, yStride: output.stride, rowRange: rows,
                              scratch: s.packedScratch + part * s.packedScratchStride)
         case .quantized:
-            let rows = (w.rows * part / parts)..<(w.rows * (part + 1) / parts)
-            guard !rows.isEmpty else { return }
             w.multiplyQuantized(s.activations, tokens: tokens, into: output.y, yStride: output.stride, rowRange: rows,
                                 decoded: UnsafeMutableRawPointer(s.threadScratch + part * s.scratchStride))
         case .float:
-            let rows = (w.rows * part / parts)..<(w.rows * (part + 1) / parts)
-            guard !rows.isEmpty else { return }
             w.multiply(input, tokens: tokens, into: output.y, yStride: output.stride, rowRange: rows,
                        scratch: s.threadScratch + part * s.scratchStride)
         }

@@ -126,8 +126,7 @@ public final class Transformer: @unchecked Sendable {
 
             // Feed-forward: x += (silu(xb·Wgate) ⊙ xb·Wup)·Wdown with xb = RMSNorm(x) ⊙ w.
             for t in 0..<T { Ops.rmsNorm(s.x + t * d, weight: layer.ffnNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb + t * d) }
-            products.multiply(s.xb, tokens: T, .init(matrix: layer.gate, y: s.gate, stride: ff), .init(matrix: layer.up, y: s.up, stride: ff))
-            Ops.swiGLU(s.gate, s.up, n: T * ff)
+            products.multiplyGated(s.xb, tokens: T, gate: .init(matrix: layer.gate, y: s.gate, stride: ff), up: .init(matrix: layer.up, y: s.up, stride: ff))
             products.multiply(s.gate, tokens: T, .init(matrix: layer.down, y: s.xb2, stride: d))
             Ops.add(s.x, s.xb2, n: T * d)
         }
