@@ -6,9 +6,9 @@ enum KVRows {
     /// Stores `n` floats as token `row` of the key tile at element `tile` of `base`.
     @inline(__always)
     static func storeKey(_ x: UnsafePointer<Float>, n: Int, to base: UnsafeMutableRawPointer, tile: Int, row: Int,
-                         blockTokens: Int, element: KVCacheLayout.Element) {
+                         blockTokens: Int, element: KVCacheLayout.Element, simd: Bool = IntegerDot.simdAvailable) {
         let start = base + (tile + row) * element.bytes
-        if IntegerDot.simdAvailable { return pagoda_store_key(x, Int32(n), start, Int32(blockTokens), element == .f16 ? 1 : 0) }
+        if simd { return pagoda_store_key(x, Int32(n), start, Int32(blockTokens), element == .f16 ? 1 : 0) }
         switch element {
         case .f32:
             let out = start.assumingMemoryBound(to: Float.self)

@@ -119,22 +119,26 @@ final class PagedAttentionTests: XCTestCase {
         }
     }
 
-    /// Keys go into a tile as columns and come back out whole, both element types.
+    /// Keys go into a tile as columns and come back out whole, both element types, with the
+    /// F16C store and its scalar twin.
     func testKeysStoreAsColumnsOfTheTile() {
+        let versions = IntegerDot.simdAvailable ? [false, true] : [false]
         for element in KVCacheLayout.Element.allCases {
-            let layout = KVCacheLayout(layerCount: 1, kvHeadCount: 1, headDimension: 12, blockTokens: 5, element: element)
-            let pool = BlockPool(layout: layout, blockCount: 1)
-            let base = pool.blockBase(0)
-            let keys = (0..<5).map { j in (0..<12).map { Float(16 * j + $0) } }
-            for (j, key) in keys.enumerated() {
-                KVRows.storeKey(key, n: 12, to: base, tile: 0, row: j, blockTokens: 5, element: element)
+            for simd in versions {
+                let layout = KVCacheLayout(layerCount: 1, kvHeadCount: 1, headDimension: 12, blockTokens: 5, element: element)
+                let pool = BlockPool(layout: layout, blockCount: 1)
+                let base = pool.blockBase(0)
+                let keys = (0..<5).map { j in (0..<12).map { Float(16 * j + $0) } }
+                for (j, key) in keys.enumerated() {
+                    KVRows.storeKey(key, n: 12, to: base, tile: 0, row: j, blockTokens: 5, element: element, simd: simd)
+                }
+                var column = [Float](repeating: 0, count: 5)
+                KVRows.load(base, index: 3 * 5, n: 5, element: element, into: &column)
+                XCTAssertEqual(column, keys.map { $0[3] }, "dimension 3 of every key, \(element), simd \(simd)")
+                var key = [Float](repeating: 0, count: 12)
+                KVRows.loadKey(base, tile: 0, row: 4, n: 12, blockTokens: 5, element: element, into: &key)
+                XCTAssertEqual(key, keys[4])
             }
-            var column = [Float](repeating: 0, count: 5)
-            KVRows.load(base, index: 3 * 5, n: 5, element: element, into: &column)
-            XCTAssertEqual(column, keys.map { $0[3] }, "dimension 3 of every key, \(element)")
-            var key = [Float](repeating: 0, count: 12)
-            KVRows.loadKey(base, tile: 0, row: 4, n: 12, blockTokens: 5, element: element, into: &key)
-            XCTAssertEqual(key, keys[4])
         }
     }
 
