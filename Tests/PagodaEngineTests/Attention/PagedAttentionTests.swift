@@ -162,5 +162,9 @@ final class PagedAttentionTests: XCTestCase {
         check(blockTokens: 16, heads: 9, kvHeads: 3, d: 64, first: 16, tokens: 1, element: .f32, seed: 3)  // starts a block
         check(blockTokens: 16, heads: 14, kvHeads: 2, d: 64, first: 0, tokens: 40, element: .f16, seed: 4) // prefill across blocks
         check(blockTokens: 1, heads: 4, kvHeads: 4, d: 16, first: 30, tokens: 5, element: .f32, seed: 5)   // no GQA, B = 1
+        // Decode split over threads (split-K): one KV head in 4 ranges, two in 2, 2 tokens.
+        check(blockTokens: 16, heads: 8, kvHeads: 1, d: 64, first: 200, tokens: 1, element: .f16, seed: 6)
+        check(blockTokens: 16, heads: 14, kvHeads: 2, d: 64, first: 77, tokens: 1, element: .f16, seed: 7)
+        check(blockTokens: 7, heads: 3, kvHeads: 1, d: 24, first: 50, tokens: 2, element: .f32, seed: 8)
     }
 }
