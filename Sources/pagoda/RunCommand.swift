@@ -62,7 +62,7 @@ struct RunCommand: AsyncParsableCommand {
         var failure: String?
         for await event in engine.generate(request) {
             switch event {
-            case .promptProgress: break
+            case .promptProgress, .preempted: break  // one conversation: nothing to preempt
             case .text(let text):
                 FileHandle.standardOutput.write(Data(text.utf8))
             case .finished(let reason, let stats):

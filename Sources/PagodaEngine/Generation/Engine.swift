@@ -101,14 +101,34 @@ public final class Engine: @unchecked Sendable {
             emit(.finished(reason, stats))
         }
         guard !r.context.isEmpty else { return finish(.failed("the prompt is empty")) }
+        // A prompt the whole pool cannot hold fails before it preempts anything.
+        let poolTokens = model.cache.pool.blockCount * model.cache.layout.blockTokens
+        guard r.context.count < poolTokens else {
+            return finish(.failed("KV cache is full: the prompt needs \(r.context.count + 1) tokens, the whole pool holds \(poolTokens) (raise --kv-mem)"))
+        }
+        // A full pool preempts the least recently used other conversation, says so, and tries
+        // again; only when no other conversation holds a block is it an error.
+        func preemptingWhenFull<T>(_ body: () throws -> T) throws -> T {
+            while true {
+                do {
+                    return try body()
+                } catch let error as KVCacheError {
+                    guard case .outOfBlocks = error,
+                          let victim = model.cache.preemptLeastRecentlyUsed(except: r.sequence) else { throw error }
+                    emit(.preempted(victim.id, freedBlocks: victim.freedBlocks))
+                }
+            }
+        }
 
         // Prefill.
         var logits: UnsafeBufferPointer<Float>
         do {
-            logits = try model.transformer.evaluate(r.sequence, context: r.context, progress: { done in
-                if cancelled.isCancelled { throw CancellationError() }
-                emit(.promptProgress(done: done, total: r.context.count))
-            })
+            logits = try preemptingWhenFull {
+                try model.transformer.evaluate(r.sequence, context: r.context, progress: { done in
+                    if cancelled.isCancelled { throw CancellationError() }
+                    emit(.promptProgress(done: done, total: r.context.count))
+                })
+            }
         } catch is CancellationError {
             return finish(.cancelled)
         } catch {
@@ -152,7 +172,7 @@ public final class Engine: @unchecked Sendable {
             }
             do {
                 next[0] = token
-                try model.transformer.forward(next[...], sequence: r.sequence, logits: .last)
+                try preemptingWhenFull { try model.transformer.forward(next[...], sequence: r.sequence, logits: .last) }
                 logits = model.transformer.logits
             } catch {
                 stats.decodeSeconds = seconds(since: decodeStart)

@@ -1,8 +1,12 @@
 /// What a generation reports, in order: prompt progress, then text as it is decoded, then
-/// exactly one `finished`.
+/// exactly one `finished`; `preempted` may come at any point before `finished`.
 public enum GenerationEvent: Sendable, Equatable {
     /// Prompt tokens processed so far (reused ones count as processed).
     case promptProgress(done: Int, total: Int)
+    /// The KV pool was full: another conversation's sequence was emptied to make room
+    /// (`freedBlocks` became free; blocks it shared stay). Giving it its context again
+    /// recomputes it.
+    case preempted(SequenceID, freedBlocks: Int)
     /// A piece of the reply: always whole UTF-8 characters.
     case text(String)
     case finished(FinishReason, GenerationStats)

@@ -46,6 +46,8 @@ public final class KVCacheManager: @unchecked Sendable {
         var tokens: [TokenID] = []
         var hashes: [BlockHash] = []  // one per full block
         var lastPrefixHit = PrefixHit()
+        /// When it was last prepared or written (a counter), for picking a preemption victim.
+        var lastUse = 0
     }
 
     /// How much of the last `prepare` was already in the cache.
@@ -60,6 +62,7 @@ public final class KVCacheManager: @unchecked Sendable {
 
     private var sequences: [SequenceID: Sequence] = [:]
     private var nextID = 0
+    private var useClock = 0
     private let lock = NSLock()
     public private(set) var copyOnWriteCount = 0
 
@@ -85,6 +88,8 @@ public final class KVCacheManager: @unchecked Sendable {
     /// allocation per decoded token), then puts it back.
     private func modify<T>(_ id: SequenceID, _ body: (inout Sequence) throws -> T) throws -> T {
         guard var s = sequences.removeValue(forKey: id) else { throw KVCacheError.unknownSequence(id) }
+        useClock += 1
+        s.lastUse = useClock
         defer { sequences[id] = s }
         return try body(&s)
     }
@@ -118,6 +123,21 @@ public final class KVCacheManager: @unchecked Sendable {
         withLock {
             guard let s = sequences.removeValue(forKey: id) else { return }
             for block in s.table.reversed() { pool.release(block) }
+        }
+    }
+
+    /// Preemption: empties the least recently used sequence other than `keep` that holds
+    /// blocks, releasing its references (tail first), and returns it with the number of
+    /// blocks that became free. The sequence stays valid with no tokens: giving it its
+    /// context again recomputes it, reviving from the prefix cache whatever blocks were not
+    /// reused meanwhile. nil when no other sequence holds a block.
+    public func preemptLeastRecentlyUsed(except keep: SequenceID) -> (id: SequenceID, freedBlocks: Int)? {
+        withLock {
+            let candidates = sequences.filter { $0.key != keep && !$0.value.table.isEmpty }
+            guard let victim = candidates.min(by: { $0.value.lastUse < $1.value.lastUse })?.key else { return nil }
+            let freeBefore = pool.freeCount
+            try? modify(victim) { s in truncate(&s, to: 0) }
+            return (victim, pool.freeCount - freeBefore)
         }
     }
 

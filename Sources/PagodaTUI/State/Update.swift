@@ -263,6 +263,15 @@ private func handleGeneration(_ s: inout AppState, _ id: Int, _ event: Generatio
         g.promptDone = done
         g.promptTotal = total
         s.generation = g
+    case .preempted(let sequence, let freed):
+        // Said in both conversations; the preempted one is recomputed from its transcript
+        // when it next generates (its sequence is kept, empty).
+        if let victim = s.conversations.firstIndex(where: { $0.sequence == sequence }) {
+            appendNotice(&s, victim, "KV cache full: this conversation's blocks were freed for conversation \(i + 1); "
+                         + "it is recomputed from the transcript when you continue it")
+            s.conversations[victim].contextTokens = 0
+            appendNotice(&s, i, "KV cache full: conversation \(victim + 1) was preempted (\(freed) blocks freed) to make room")
+        }
     case .text(let text):
         keepingScrollPosition(&s, i) { c in
             if let last = c.entries.indices.last, c.entries[last].kind == .assistant { c.entries[last].text += text }

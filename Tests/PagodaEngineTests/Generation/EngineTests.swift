@@ -18,7 +18,7 @@ final class EngineTests: XCTestCase {
             switch event {
             case .text(let t): text += t
             case .finished(let r, let s): reason = r; stats = s
-            case .promptProgress: break
+            case .promptProgress, .preempted: break
             }
         }
         return (text, reason, stats, events)
@@ -68,6 +68,37 @@ final class EngineTests: XCTestCase {
         request.maxTokens = 1
         let (text, _, _, _) = await collect(e.generate(request))
         XCTAssertTrue(nearTies.contains(text), "\(text) is not among llama.cpp's near-tied best tokens \(nearTies.sorted())")
+    }
+
+    /// A pool too small for two conversations: the second preempts the first (saying so) and
+    /// finishes; the first is then recomputed from its context, preempting the second.
+    func testFullPoolPreemptsTheOtherConversation() async throws {
+        let e = try engine(kvMiB: 4)  // 11 blocks of 16 tokens
+        let blocks = e.model.cache.snapshot().totalBlocks
+        func request(_ sequence: SequenceID, _ text: String) throws -> Engine.Request {
+            // A distinct long prompt, so no prefix is shared: about two thirds of the pool.
+            let words = (0..<(blocks * 16 * 2 / 3 / 2)).map { "\(text)\($0)" }.joined(separator: " ")
+            var r = Engine.Request(sequence: sequence, context: Array(e.tokenizer.encode(words, addSpecial: false, parseSpecial: false)
+                .prefix(blocks * 16 * 2 / 3)))
+            r.sampling = .greedy
+            r.maxTokens = 4
+            return r
+        }
+        let a = e.model.cache.createSequence(), b = e.model.cache.createSequence()
+        let first = await collect(e.generate(try request(a, "apple")))
+        XCTAssertEqual(first.1, .length, "\(first.3.last!)")
+        let second = await collect(e.generate(try request(b, "pear")))
+        XCTAssertEqual(second.1, .length, "\(second.3.last!)")
+        let preempted = second.3.compactMap { event -> SequenceID? in
+            if case .preempted(let id, let freed) = event, freed > 0 { return id }
+            return nil
+        }
+        XCTAssertEqual(preempted, [a])
+        XCTAssertEqual(try e.model.cache.tokenCount(of: a), 0)
+        let again = await collect(e.generate(try request(a, "apple")))
+        XCTAssertEqual(again.1, .length, "\(again.3.last!)")
+        XCTAssertEqual(again.0, first.0, "recomputed from its context, the same greedy reply")
+        XCTAssertTrue(again.3.contains { if case .preempted(b, _) = $0 { return true } else { return false } })
     }
 
     func testSameSeedSameReplyAndANewTurnReusesTheCache() async throws {

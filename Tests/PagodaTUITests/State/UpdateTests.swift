@@ -111,6 +111,23 @@ final class UpdateTests: XCTestCase {
         XCTAssertNil(s.current.sequence)
     }
 
+    func testPreemptionIsSaidInBothConversations() {
+        var s = Fixtures.state()
+        _ = send(&s, "Hi")
+        _ = update(&s, .sequenceAssigned(conversation: 0, SequenceID(raw: 0)))
+        _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
+        _ = send(&s, "/new")
+        _ = send(&s, "Hello")
+        _ = update(&s, .sequenceAssigned(conversation: 1, SequenceID(raw: 1)))
+        _ = update(&s, .generation(id: s.generation!.id, .preempted(SequenceID(raw: 0), freedBlocks: 3)))
+        XCTAssertEqual(s.conversations[1].entries.last?.kind, .notice)
+        XCTAssertTrue(s.conversations[1].entries.last?.text.contains("conversation 1 was preempted (3 blocks freed)") ?? false)
+        XCTAssertTrue(s.conversations[0].entries.last?.text.contains("recomputed from the transcript") ?? false)
+        XCTAssertEqual(s.conversations[0].sequence, SequenceID(raw: 0), "the sequence is kept, to be refilled")
+        XCTAssertEqual(s.conversations[0].contextTokens, 0)
+        XCTAssertNotNil(s.generation, "the reply goes on")
+    }
+
     func testSetShowSystemRegenAndBadCommands() {
         var s = Fixtures.state()
         _ = send(&s, "/set temp 0.2")
