@@ -2,6 +2,7 @@
 
 #include <math.h>
 
+#include "legacy_dot.h"
 #include "simd_helpers.h"
 
 int pagoda_kernels_available(void) {
@@ -30,65 +31,14 @@ TARGET void pagoda_quantize_q8(const float *x, int n, pagoda_q8_block *out) {
     }
 }
 
-// Q4_0: 18 bytes = d (f16), 16 bytes of nibbles; w = d * (q - 8). With q unsigned,
-// Σ w·y = d·d_y·Σ q·y − 8·d·(d_y·Σy) = d·d_y·Σ q·y − 8·d·s.
-TARGET float pagoda_dot_q4_0(const void *w, const pagoda_q8_block *a, int nblocks) {
-    const uint8_t *p = (const uint8_t *)w;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float offsets = 0.0f;
-    int b = 0;
-    for (; b + 1 < nblocks; b += 2, p += 36) {
-        const float d0 = half_to_float(p), d1 = half_to_float(p + 18);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * a[b].d), dot_unsigned(nibbles(p + 2), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * a[b + 1].d), dot_unsigned(nibbles(p + 20), _mm256_loadu_si256((const __m256i *)a[b + 1].qs)), acc1);
-        offsets += d0 * a[b].s + d1 * a[b + 1].s;
-    }
-    for (; b < nblocks; b++, p += 18) {
-        const float d = half_to_float(p);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d * a[b].d), dot_unsigned(nibbles(p + 2), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
-        offsets += d * a[b].s;
-    }
-    return sum8(_mm256_add_ps(acc0, acc1)) - 8.0f * offsets;
-}
+// Q4_0: 18 bytes = d (f16), 16 bytes of nibbles. Q4_1: 20 bytes = d, m (f16), nibbles.
+// Q5_0: 22 bytes = d (f16), qh (32 fifth bits), nibbles. See legacy_dot.h.
+TARGET static inline __m256i q4_0_codes(const uint8_t *p) { return nibbles(p + 2); }
+TARGET static inline __m256i q4_1_codes(const uint8_t *p) { return nibbles(p + 4); }
 
-// Q4_1: 20 bytes = d, m (f16), 16 bytes of nibbles; w = d * q + m.
-TARGET float pagoda_dot_q4_1(const void *w, const pagoda_q8_block *a, int nblocks) {
-    const uint8_t *p = (const uint8_t *)w;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float mins = 0.0f;
-    int b = 0;
-    for (; b + 1 < nblocks; b += 2, p += 40) {
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_unsigned(nibbles(p + 4), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p + 20) * a[b + 1].d), dot_unsigned(nibbles(p + 24), _mm256_loadu_si256((const __m256i *)a[b + 1].qs)), acc1);
-        mins += half_to_float(p + 2) * a[b].s + half_to_float(p + 22) * a[b + 1].s;
-    }
-    for (; b < nblocks; b++, p += 20) {
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(half_to_float(p) * a[b].d), dot_unsigned(nibbles(p + 4), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
-        mins += half_to_float(p + 2) * a[b].s;
-    }
-    return sum8(_mm256_add_ps(acc0, acc1)) + mins;
-}
-
-// Q5_0: 22 bytes = d (f16), qh (32 fifth bits), 16 bytes of nibbles; w = d * (q - 16).
-// With q unsigned (0…31): Σ w·y = d·d_y·Σ q·y − 16·d·s.
-TARGET float pagoda_dot_q5_0(const void *w, const pagoda_q8_block *a, int nblocks) {
-    const uint8_t *p = (const uint8_t *)w;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float offsets = 0.0f;
-    int b = 0;
-    for (; b + 1 < nblocks; b += 2, p += 44) {
-        const float d0 = half_to_float(p), d1 = half_to_float(p + 22);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * a[b].d), dot_unsigned(q5_codes(p), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * a[b + 1].d), dot_unsigned(q5_codes(p + 22), _mm256_loadu_si256((const __m256i *)a[b + 1].qs)), acc1);
-        offsets += d0 * a[b].s + d1 * a[b + 1].s;
-    }
-    for (; b < nblocks; b++, p += 22) {
-        const float d = half_to_float(p);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d * a[b].d), dot_unsigned(q5_codes(p), _mm256_loadu_si256((const __m256i *)a[b].qs)), acc0);
-        offsets += d * a[b].s;
-    }
-    return sum8(_mm256_add_ps(acc0, acc1)) - 16.0f * offsets;
-}
+PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q4_0, TARGET, 18, q4_0_codes, PAGODA_OFFSET_Q4_0, dot_unsigned)
+PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q4_1, TARGET, 20, q4_1_codes, PAGODA_OFFSET_Q4_1, dot_unsigned)
+PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q5_0, TARGET, 22, q5_codes, PAGODA_OFFSET_Q5_0, dot_unsigned)
 
 // Q8_0: 34 bytes = d (f16), 32 signed bytes; w = d * q.
 TARGET float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblocks) {

@@ -5,6 +5,7 @@
 // (up to float rounding) as the AVX2 kernels in kernels.c.
 
 #include "pagoda_kernels.h"
+#include "legacy_dot.h"
 #include "simd_helpers.h"
 
 #define VNNI __attribute__((target("avx512vnni,avx512vl,avx512bw,avx512f,avx2,fma,f16c")))
@@ -18,46 +19,6 @@ VNNI static inline __m256i activation(const pagoda_q8_block *a) {
     return _mm256_loadu_si256((const __m256i *)a->qs);
 }
 
-// Q4_0: w = d·(q − 8): Σ w·y = d·d_y·Σ q·y − 8·d·s.
-VNNI float pagoda_dot_q4_0_vnni(const void *w, const pagoda_q8_block *a, int nblocks) {
-    const uint8_t *p = (const uint8_t *)w;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float offsets = 0.0f;
-    int b = 0;
-    for (; b + 1 < nblocks; b += 2, p += 36) {
-        const float d0 = half_to_float(p), d1 = half_to_float(p + 18);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * a[b].d), dot_u8(nibbles(p + 2), activation(a + b)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * a[b + 1].d), dot_u8(nibbles(p + 20), activation(a + b + 1)), acc1);
-        offsets += d0 * a[b].s + d1 * a[b + 1].s;
-    }
-    for (; b < nblocks; b++, p += 18) {
-        const float d = half_to_float(p);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d * a[b].d), dot_u8(nibbles(p + 2), activation(a + b)), acc0);
-        offsets += d * a[b].s;
-    }
-    return sum8(_mm256_add_ps(acc0, acc1)) - 8.0f * offsets;
-}
-
-// Q4_1: w = d·q + m.
-VNNI float pagoda_dot_q4_1_vnni(const void *w, const pagoda_q8_block *a, int nblocks) {
-    const uint8_t *p = (const uint8_t *)w;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float mins = 0.0f;
-    int b = 0;
-    for (; b + 1 < nblocks; b += 2, p += 40) {
-        const __m128 dm0 = halves(p), dm1 = halves(p + 20);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm0) * a[b].d), dot_u8(nibbles(p + 4), activation(a + b)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm1) * a[b + 1].d), dot_u8(nibbles(p + 24), activation(a + b + 1)), acc1);
-        mins += _mm_cvtss_f32(_mm_movehdup_ps(dm0)) * a[b].s + _mm_cvtss_f32(_mm_movehdup_ps(dm1)) * a[b + 1].s;
-    }
-    for (; b < nblocks; b++, p += 20) {
-        const __m128 dm = halves(p);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(dm) * a[b].d), dot_u8(nibbles(p + 4), activation(a + b)), acc0);
-        mins += _mm_cvtss_f32(_mm_movehdup_ps(dm)) * a[b].s;
-    }
-    return sum8(_mm256_add_ps(acc0, acc1)) + mins;
-}
-
 // Q5_0 codes (0…31): nibbles at p+6 with the fifth bit from the mask at p+2.
 VNNI static inline __m256i q5_codes_masked(const uint8_t *p) {
     uint32_t bits;
@@ -65,25 +26,13 @@ VNNI static inline __m256i q5_codes_masked(const uint8_t *p) {
     return _mm256_or_si256(nibbles(p + 6), _mm256_maskz_mov_epi8((__mmask32)bits, _mm256_set1_epi8(0x10)));
 }
 
-// Q5_0: w = d·(q − 16): Σ w·y = d·d_y·Σ q·y − 16·d·s.
-VNNI float pagoda_dot_q5_0_vnni(const void *w, const pagoda_q8_block *a, int nblocks) {
-    const uint8_t *p = (const uint8_t *)w;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    float offsets = 0.0f;
-    int b = 0;
-    for (; b + 1 < nblocks; b += 2, p += 44) {
-        const float d0 = half_to_float(p), d1 = half_to_float(p + 22);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d0 * a[b].d), dot_u8(q5_codes_masked(p), activation(a + b)), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(d1 * a[b + 1].d), dot_u8(q5_codes_masked(p + 22), activation(a + b + 1)), acc1);
-        offsets += d0 * a[b].s + d1 * a[b + 1].s;
-    }
-    for (; b < nblocks; b++, p += 22) {
-        const float d = half_to_float(p);
-        acc0 = _mm256_fmadd_ps(_mm256_set1_ps(d * a[b].d), dot_u8(q5_codes_masked(p), activation(a + b)), acc0);
-        offsets += d * a[b].s;
-    }
-    return sum8(_mm256_add_ps(acc0, acc1)) - 16.0f * offsets;
-}
+VNNI static inline __m256i q4_0_codes(const uint8_t *p) { return nibbles(p + 2); }
+VNNI static inline __m256i q4_1_codes(const uint8_t *p) { return nibbles(p + 4); }
+
+// Q4_0, Q4_1 and Q5_0: see legacy_dot.h.
+PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q4_0_vnni, VNNI, 18, q4_0_codes, PAGODA_OFFSET_Q4_0, dot_u8)
+PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q4_1_vnni, VNNI, 20, q4_1_codes, PAGODA_OFFSET_Q4_1, dot_u8)
+PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q5_0_vnni, VNNI, 22, q5_codes_masked, PAGODA_OFFSET_Q5_0, dot_u8)
 
 // The eight 6-bit scales (bytes 0…7) and mins (bytes 8…15) of a Q4_K block's 12 packed
 // bytes, unpacked with 32-bit masks instead of one sub-block at a time.
