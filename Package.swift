@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // ncursesw, wide-character API. Only PagodaTUI/Terminal touches it.
@@ -27,7 +28,10 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
-        .target(name: "PagodaTUI", dependencies: ["PagodaEngine", "CNCursesW"]),
+        .target(
+            name: "PagodaTUI",
+            dependencies: ["PagodaEngine", "CNCursesW", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .executableTarget(
             name: "pagoda",
             dependencies: [
@@ -40,6 +44,9 @@ let package = Package(
             name: "PagodaEngineTests",
             dependencies: ["PagodaEngine", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
-        .testTarget(name: "PagodaTUITests", dependencies: ["PagodaTUI", "PagodaEngine"]),
+        .testTarget(
+            name: "PagodaTUITests",
+            dependencies: ["PagodaTUI", "PagodaEngine", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
     ]
 )

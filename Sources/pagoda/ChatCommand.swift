@@ -20,6 +20,9 @@ struct ChatCommand: ParsableCommand {
     @Option(name: .customLong("chat-template"), help: "'chatml' or a Jinja file, instead of the model's template.")
     var chatTemplate: String?
 
+    @Option(help: "SQLite file the conversations are saved in and reopened from ('none': not saved). Default: transcripts.sqlite in $PAGODA_HOME.")
+    var transcripts: String?
+
     func run() throws {
         try reportingErrors {
             let path = try modelOptions.resolve()
@@ -29,7 +32,14 @@ struct ChatCommand: ParsableCommand {
             var settings = ChatSettings()
             settings.sampling = sampling.parameters
             settings.maxTokens = maxTokens
-            try ChatApp(engine: engine, systemPrompt: try systemPrompt.resolve(), settings: settings, threads: model.transformer.pool.threadCount).run()
+            let store: TranscriptStore?
+            switch transcripts {
+            case "none": store = nil
+            case let path?: store = try TranscriptStore(url: URL(fileURLWithPath: path))
+            case nil: store = try TranscriptStore(url: ModelStore.fromEnvironment().home.appendingPathComponent("transcripts.sqlite"))
+            }
+            try ChatApp(engine: engine, systemPrompt: try systemPrompt.resolve(), settings: settings,
+                        threads: model.transformer.pool.threadCount, transcripts: store).run()
         }
     }
 }

@@ -10,10 +10,15 @@ public final class ChatApp {
     private var state: AppState
     private let inbox = Inbox()
     private var stops: [Int: StopSignal] = [:]
+    /// Where conversations are saved as they happen; nil when it could not be opened.
+    private var transcripts: TranscriptStore?
 
-    public init(engine: Engine, systemPrompt: String?, settings: ChatSettings, threads: Int, prompts: PromptLibrary = .standard()) {
+    /// `transcripts`, if given, saves every conversation and brings back the earlier ones.
+    public init(engine: Engine, systemPrompt: String?, settings: ChatSettings, threads: Int, prompts: PromptLibrary = .standard(),
+                transcripts: TranscriptStore? = nil) {
         self.engine = engine
         self.prompts = prompts
+        self.transcripts = transcripts
         let summary = try? ModelSummary(file: engine.model.file)
         let info = ModelInfo(
             name: summary?.name ?? engine.model.file.name,
@@ -23,6 +28,26 @@ public final class ChatApp {
             contextLength: engine.model.config.contextLength)
         state = AppState(width: 80, height: 24, model: info, systemPrompt: systemPrompt)
         state.settings = settings
+        do {
+            if let past = try transcripts?.load(limit: 50, firstNumber: 2), !past.isEmpty {
+                state.conversations += past
+                state.nextConversationNumber = 2 + past.count
+                state.conversations[0].entries.append(TranscriptEntry(.notice,
+                    "\(past.count) earlier conversation\(past.count == 1 ? "" : "s"): /list shows them, /switch N continues one"))
+            }
+        } catch {
+            state.conversations[0].entries.append(TranscriptEntry(.error, "earlier conversations could not be read: \(error)"))
+        }
+    }
+
+    /// Saves what changed; the first failure is shown and saving stops.
+    private func saveTranscripts() {
+        do {
+            try transcripts?.save(state.conversations)
+        } catch {
+            transcripts = nil
+            _ = update(&state, .notice("conversations are no longer saved: \(error)"))
+        }
     }
 
     /// Runs until the user quits or a signal arrives; the terminal is restored on return.
@@ -43,12 +68,14 @@ public final class ChatApp {
                 perform(update(&state, message))
                 dirty = true
             }
+            if !messages.isEmpty { saveTranscripts() }
             if dirty {
                 terminal.draw(RootView.render(state))
                 dirty = false
             }
         }
         for stop in stops.values { stop.stop() }
+        saveTranscripts()
     }
 
     private func perform(_ effects: [Effect]) {

@@ -30,6 +30,8 @@ public struct Conversation: Equatable, Sendable {
     public var lastStats: GenerationStats?
     /// Tokens of context the last turn used.
     public var contextTokens = 0
+    /// Its row in the transcript store, for a conversation loaded from an earlier session.
+    public var storedID: Int64?
 
     public init(number: Int, systemPrompt: String?) {
         self.number = number

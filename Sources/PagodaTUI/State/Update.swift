@@ -176,6 +176,7 @@ private func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
     case "/list":
         let rows = s.conversations.enumerated().map { i, c in
             "\(i == s.focused ? "▸" : " ") \(c.number): \(c.entries.filter { $0.kind == .user }.count) turns, \(c.contextTokens) tokens"
+                + (c.entries.first { $0.kind == .user }.map { " — " + String($0.text.prefix(40)) } ?? "")
         }
         appendNotice(&s, s.focused, rows.joined(separator: "\n"))
     case "/switch":

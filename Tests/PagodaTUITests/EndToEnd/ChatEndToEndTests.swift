@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 
 /// `pagoda chat` on the default model in a real terminal (tmux, 120×40): a question gets a
-/// streamed answer, the stats pane shows blocks in use, `/fork` shows shared blocks, and
-/// quitting restores the terminal.
+/// streamed answer, the stats pane shows blocks in use, `/fork` shows shared blocks,
+/// quitting restores the terminal, and a second start brings the conversations back.
 final class ChatEndToEndTests: XCTestCase {
     let session = "pagoda-e2e-\(ProcessInfo.processInfo.processIdentifier)"
 
@@ -51,8 +51,10 @@ final class ChatEndToEndTests: XCTestCase {
             if ProcessInfo.processInfo.environment["PAGODA_REQUIRE_MODELS"] != nil { return XCTFail("pull failed: \(pull)") }
             throw XCTSkip("needs the default model: \(pull)")
         }
-        try shell(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40",
-                   "\(binary) chat --temp 0 -n 24; echo PAGODA-EXITED; sleep 30"])
+        let transcripts = FileManager.default.temporaryDirectory.appendingPathComponent("pagoda-e2e-\(UUID().uuidString).sqlite")
+        defer { try? FileManager.default.removeItem(at: transcripts) }
+        let chat = "\(binary) chat --temp 0 -n 24 --transcripts '\(transcripts.path)'; echo PAGODA-EXITED; sleep 30"
+        try shell(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", chat])
         defer { _ = try? shell(["tmux", "kill-session", "-t", session]) }
 
         _ = try waitFor("the chat to open") { $0.contains("Type a message") }
@@ -71,5 +73,16 @@ final class ChatEndToEndTests: XCTestCase {
         try shell(["tmux", "send-keys", "-t", session, "C-d"])
         let after = try waitFor("the program to exit") { $0.contains("PAGODA-EXITED") }
         XCTAssertFalse(after.contains("pagoda ·"), "the full-screen view is gone after exit:\n\(after)")
+
+        // Started again, it brings both conversations back, and the first can be continued.
+        try shell(["tmux", "kill-session", "-t", session])
+        try shell(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", chat])
+        _ = try waitFor("the earlier conversations") { $0.contains("2 earlier conversations") }
+        try shell(["tmux", "send-keys", "-t", session, "/list", "Enter"])
+        _ = try waitFor("the list") { $0.contains("What is the capital of France?") && $0.contains("3: 1 turns") }
+        try shell(["tmux", "send-keys", "-t", session, "/switch 3", "Enter"])
+        _ = try waitFor("the old transcript") { $0.contains("you › What is the capital of France?") && $0.contains("conversation 3/3") }
+        try shell(["tmux", "send-keys", "-t", session, "C-d"])
+        _ = try waitFor("the program to exit") { $0.contains("PAGODA-EXITED") }
     }
 }

@@ -1,0 +1,144 @@
+import Foundation
+import GRDB
+
+/// Conversations saved as they happen, in SQLite (`transcripts.sqlite` in Pagoda's folder),
+/// so quitting, a crash or a kill loses at most the reply text of the last moment; the next
+/// start lists them and any can be continued.
+///
+/// `save` is called by the UI loop after every batch of messages: it writes only what
+/// changed since the last call (new conversations, new entries, an entry whose text grew as
+/// a reply streamed, entries dropped by `/clear` or `/regen`), each batch in one
+/// transaction. Conversations without a user message are not saved. Not thread-safe: one
+/// UI loop uses it.
+///
+/// Schema: `conversation(id, systemPrompt, createdAt, updatedAt)` and
+/// `entry(conversationId, position, kind, text, stopped)`, keyed by (conversation, position).
+public final class TranscriptStore {
+    private let database: DatabaseQueue
+    /// This session's conversations (by number) and loaded ones (by stored id) → row id.
+    private var rows: [Int: Int64] = [:]
+    /// What each row holds now, to write only the difference.
+    private var saved: [Int64: [TranscriptEntry]] = [:]
+    private var savedSystemPrompts: [Int64: String?] = [:]
+
+    /// Opens (creating if needed) the database at `url`.
+    public convenience init(url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try self.init(database: DatabaseQueue(path: url.path))
+    }
+
+    /// A database that lives only in memory (for tests).
+    public static func inMemory() throws -> TranscriptStore {
+        try TranscriptStore(database: DatabaseQueue())
+    }
+
+    private init(database: DatabaseQueue) throws {
+        self.database = database
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "conversation") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("systemPrompt", .text)
+                t.column("createdAt", .datetime).notNull()
+                t.column("updatedAt", .datetime).notNull()
+            }
+            try db.create(table: "entry") { t in
+                t.column("conversationId", .integer).notNull().references("conversation", onDelete: .cascade)
+                t.column("position", .integer).notNull()
+                t.column("kind", .text).notNull()
+                t.column("text", .text).notNull()
+                t.column("stopped", .boolean).notNull().defaults(to: false)
+                t.primaryKey(["conversationId", "position"])
+            }
+        }
+        try migrator.migrate(database)
+    }
+
+    /// Writes what changed in `conversations` since the last call.
+    public func save(_ conversations: [Conversation]) throws {
+        let changed = conversations.filter { c in
+            guard c.entries.contains(where: { $0.kind == .user }) else { return false }
+            guard let row = row(of: c) else { return true }
+            return saved[row] != c.entries || savedSystemPrompts[row] != .some(c.systemPrompt)
+        }
+        guard !changed.isEmpty else { return }
+        let now = Date()
+        try database.write { db in
+            for c in changed {
+                let row: Int64
+                if let existing = self.row(of: c) {
+                    row = existing
+                    try db.execute(sql: "UPDATE conversation SET systemPrompt = ?, updatedAt = ? WHERE id = ?",
+                                   arguments: [c.systemPrompt, now, row])
+                } else {
+                    try db.execute(sql: "INSERT INTO conversation (systemPrompt, createdAt, updatedAt) VALUES (?, ?, ?)",
+                                   arguments: [c.systemPrompt, now, now])
+                    row = db.lastInsertedRowID
+                    rows[c.number] = row
+                }
+                let before = saved[row] ?? []
+                for (position, entry) in c.entries.enumerated() where position >= before.count || before[position] != entry {
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO entry (conversationId, position, kind, text, stopped) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [row, position, Self.name(of: entry.kind), entry.text, entry.stopped || entry.streaming])
+                }
+                if c.entries.count < before.count {
+                    try db.execute(sql: "DELETE FROM entry WHERE conversationId = ? AND position >= ?", arguments: [row, c.entries.count])
+                }
+                saved[row] = c.entries
+                savedSystemPrompts[row] = .some(c.systemPrompt)
+            }
+        }
+    }
+
+    /// Up to `limit` saved conversations, most recently changed first, numbered from
+    /// `firstNumber`. A reply that was streaming when Pagoda stopped comes back marked
+    /// stopped. They are the store's from then on: `save` updates them in place.
+    public func load(limit: Int, firstNumber: Int) throws -> [Conversation] {
+        let records = try database.read { db -> [(Int64, String?, [Row])] in
+            let conversations = try Row.fetchAll(db, sql: "SELECT id, systemPrompt FROM conversation ORDER BY updatedAt DESC, id DESC LIMIT ?",
+                                                 arguments: [limit])
+            return try conversations.map { c in
+                let id: Int64 = c["id"]
+                let entries = try Row.fetchAll(db, sql: "SELECT kind, text, stopped FROM entry WHERE conversationId = ? ORDER BY position",
+                                               arguments: [id])
+                return (id, c["systemPrompt"], entries)
+            }
+        }
+        return records.enumerated().map { i, record in
+            let (id, systemPrompt, entryRows) = record
+            var c = Conversation(number: firstNumber + i, systemPrompt: systemPrompt)
+            c.storedID = id
+            c.entries = entryRows.map { row in
+                var entry = TranscriptEntry(Self.kind(named: row["kind"]), row["text"])
+                entry.stopped = row["stopped"]
+                return entry
+            }
+            saved[id] = c.entries
+            savedSystemPrompts[id] = .some(systemPrompt)
+            return c
+        }
+    }
+
+    private func row(of c: Conversation) -> Int64? {
+        c.storedID ?? rows[c.number]
+    }
+
+    private static func name(of kind: TranscriptEntry.Kind) -> String {
+        switch kind {
+        case .user: "user"
+        case .assistant: "assistant"
+        case .notice: "notice"
+        case .error: "error"
+        }
+    }
+
+    private static func kind(named name: String) -> TranscriptEntry.Kind {
+        switch name {
+        case "user": .user
+        case "assistant": .assistant
+        case "error": .error
+        default: .notice
+        }
+    }
+}
