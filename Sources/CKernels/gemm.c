@@ -40,9 +40,12 @@ long pagoda_gemm_scratch_bytes(int nblocks) {
 }
 
 void pagoda_pack_activations(const pagoda_q8_block *a, int tokens, int nblocks, void *panel) {
+    pagoda_pack_activation_tiles(a, tokens, nblocks, 0, (tokens + 7) / 8, panel);
+}
+
+void pagoda_pack_activation_tiles(const pagoda_q8_block *a, int tokens, int nblocks, int first_tile, int last_tile, void *panel) {
     panel_block *out = (panel_block *)panel;
-    const int tiles = (tokens + 7) / 8;
-    for (int tile = 0; tile < tiles; tile++) {
+    for (int tile = first_tile; tile < last_tile; tile++) {
         for (int b = 0; b < nblocks; b++) {
             panel_block *pb = out + (long)tile * nblocks + b;
             for (int i = 0; i < 8; i++) {

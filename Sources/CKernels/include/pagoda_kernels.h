@@ -62,6 +62,8 @@ long pagoda_gemm_scratch_bytes(int nblocks);
 // Packs activations (`tokens` × `nblocks` blocks, token after token) into tiles of eight
 // tokens, padding the last tile with zeros. Done once per product; every thread reads it.
 void pagoda_pack_activations(const pagoda_q8_block *a, int tokens, int nblocks, void *panel);
+// The same for tiles [first_tile, last_tile) only, so threads can pack disjoint tiles.
+void pagoda_pack_activation_tiles(const pagoda_q8_block *a, int tokens, int nblocks, int first_tile, int last_tile, void *panel);
 
 // One weight row as unsigned 8-bit codes with, per 16 columns g, a scale and an offset such
 // that Σ w·x over the 16 = scale_g · Σ code·q + offset_g · d · Σ q for activations d·q.

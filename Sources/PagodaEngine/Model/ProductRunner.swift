@@ -2,10 +2,11 @@
 /// or for up to three matrices that share their input (q, k, v; gate, up) in a single pool
 /// run, so the threads meet once instead of three times.
 ///
-/// The input is quantized to 8-bit blocks once (and packed once for the prefill kernel) on
-/// the calling thread; each thread then takes its share of every matrix's rows. The job the
-/// threads run is one closure made at init that reads the product in flight from this
-/// object, so a product allocates nothing. Not reentrant.
+/// The input is quantized to 8-bit blocks once: on the calling thread for decode, by all
+/// threads (a pool run of its own, each quantizing and packing whole tiles of 8 tokens) for
+/// prefill. Each thread then takes its share of every matrix's rows. The jobs the threads
+/// run are closures made at init that read the product in flight from this object, so a
+/// product allocates nothing. Not reentrant.
 final class ProductRunner: @unchecked Sendable {
     /// One matrix and where its `tokens × rows` outputs go (row `t` at `y + t · stride`).
     struct Output {
@@ -27,13 +28,16 @@ final class ProductRunner: @unchecked Sendable {
     private var input: UnsafeMutablePointer<Float>
     private var tokens = 0
     private var gated = false
+    private var columns = 0
     private var job: ((Int) -> Void)?
+    private var packJob: ((Int) -> Void)?
 
     init(pool: ThreadPool, state: RunState) {
         self.pool = pool
         self.state = state
         input = state.xb
         job = { [unowned self] part in self.work(part) }
+        packJob = { [unowned self] part in self.quantizeAndPack(part) }
     }
 
     /// `a.y = a.matrix · x` (and the same for `b`, `c`) for `tokens` input vectors of
@@ -65,17 +69,29 @@ final class ProductRunner: @unchecked Sendable {
             quantize = quantize || p != .float
             pack = pack || p == .packed
         }
-        if quantize {
+        self.columns = columns
+        if pack {
+            pool.run(packJob!)
+        } else if quantize {
             let blocks = columns / 32
             for t in 0..<tokens { IntegerDot.quantize(x + t * columns, count: columns, into: state.activations + t * blocks) }
-        }
-        if pack {
-            QuantizedMatrix.packActivations(state.activations, tokens: tokens, columns: columns, into: state.packedActivations)
         }
         pool.run(job!)
         if gated && !self.gated, let up = b {
             for t in 0..<tokens { Ops.swiGLU(a.y + t * a.stride, up.y + t * up.stride, n: a.matrix.rows) }
         }
+    }
+
+    /// Thread `part`'s tiles of 8 tokens: quantized, then packed for the prefill kernel.
+    private func quantizeAndPack(_ part: Int) {
+        let tiles = (tokens + 7) / 8, parts = pool.threadCount
+        let mine = (tiles * part / parts)..<(tiles * (part + 1) / parts)
+        guard !mine.isEmpty else { return }
+        let blocks = columns / 32
+        for t in (8 * mine.lowerBound)..<min(tokens, 8 * mine.upperBound) {
+            IntegerDot.quantize(input + t * columns, count: columns, into: state.activations + t * blocks)
+        }
+        QuantizedMatrix.packActivations(state.activations, tokens: tokens, columns: columns, into: state.packedActivations, tiles: mine)
     }
 
     private func path(_ output: Output) -> Path {

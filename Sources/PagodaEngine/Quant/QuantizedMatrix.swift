@@ -107,9 +107,13 @@ extension QuantizedMatrix {
         pagoda_gemm_scratch_bytes(Int32(columns / 32))
     }
 
-    /// Packs `tokens` quantized activation vectors for `multiplyPacked`, once per product.
-    public static func packActivations(_ a: UnsafePointer<pagoda_q8_block>, tokens: Int, columns: Int, into panel: UnsafeMutableRawPointer) {
-        pagoda_pack_activations(a, Int32(tokens), Int32(columns / 32), panel)
+    /// Packs `tokens` quantized activation vectors for `multiplyPacked`, once per product;
+    /// `tiles`, if given, packs only those tiles of 8 tokens (threads can share the work).
+    public static func packActivations(
+        _ a: UnsafePointer<pagoda_q8_block>, tokens: Int, columns: Int, into panel: UnsafeMutableRawPointer, tiles: Range<Int>? = nil
+    ) {
+        let range = tiles ?? 0..<((tokens + 7) / 8)
+        pagoda_pack_activation_tiles(a, Int32(tokens), Int32(columns / 32), Int32(range.lowerBound), Int32(range.upperBound), panel)
     }
 
     /// `y[t][r] = W[r] · a[t]` over `rowRange` with the AVX-512 VNNI kernel, for activations
