@@ -77,13 +77,11 @@ TARGET static inline void tile_scores(const float *q, const void *keys, int stri
     }
 }
 
-TARGET void pagoda_attend_tile(const float *q, const void *keys, int key_stride, const void *values, int rows, int d, int f16,
-                               float scale, float *state, float *out, float *scores) {
-    if (f16) tile_scores(q, keys, key_stride, rows, d, 1, scale, scores);
-    else tile_scores(q, keys, key_stride, rows, d, 0, scale, scores);
+// The online-softmax update from a tile's scores: M' = max(M, max s_j), the running output
+// rescaled by e^(M − M'), scores turned into p_j = e^(s_j − M'), S' = e^(M − M')·S + Σ p_j.
+TARGET static inline void online_softmax(float *scores, int rows, int d, float *state, float *out) {
     float tile_max = -INFINITY;
     for (int j = 0; j < rows; j++) tile_max = scores[j] > tile_max ? scores[j] : tile_max;
-
     const float new_max = state[0] > tile_max ? state[0] : tile_max;
     const float correction = expf(state[0] - new_max);
     float sum = state[1] * correction;
@@ -93,7 +91,6 @@ TARGET void pagoda_attend_tile(const float *q, const void *keys, int key_stride,
         for (int i = 0; i < wide; i += 8) _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_loadu_ps(out + i), c));
         for (int i = wide; i < d; i++) out[i] *= correction;
     }
-    // p_j = e^(s_j − M'), kept in `scores`.
     int j = 0;
     __m256 sums = _mm256_setzero_ps();
     for (; j + 8 <= rows; j += 8) {
@@ -106,19 +103,120 @@ TARGET void pagoda_attend_tile(const float *q, const void *keys, int key_stride,
         scores[j] = expf(scores[j] - new_max);
         sum += scores[j];
     }
+    state[0] = new_max;
+    state[1] = sum;
+}
+
+// out += Σ_j p_j · v_j for any head dimension.
+TARGET static inline void accumulate_values(const float *p, const void *values, int rows, int d, int f16, float *out) {
+    const int wide = d - d % 8;
+    for (int j = 0; j < rows; j++) {
+        const int row = j * d;
+        const __m256 pv = _mm256_set1_ps(p[j]);
+        for (int i = 0; i < wide; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(pv, load8(values, row + i, f16), _mm256_loadu_ps(out + i)));
+        for (int i = wide; i < d; i++) out[i] += p[j] * element(values, row + i, f16);
+    }
+}
+
+TARGET void pagoda_attend_tile(const float *q, const void *keys, int key_stride, const void *values, int rows, int d, int f16,
+                               float scale, float *state, float *out, float *scores) {
+    if (f16) tile_scores(q, keys, key_stride, rows, d, 1, scale, scores);
+    else tile_scores(q, keys, key_stride, rows, d, 0, scale, scores);
+    online_softmax(scores, rows, d, state, out);
     if (d == 64) {
         if (f16) accumulate_values_64(scores, values, rows, 1, out);
         else accumulate_values_64(scores, values, rows, 0, out);
     } else {
-        for (j = 0; j < rows; j++) {
-            const long row = (long)j * d;
-            const __m256 pv = _mm256_set1_ps(scores[j]);
-            for (int i = 0; i < wide; i += 8) _mm256_storeu_ps(out + i, _mm256_fmadd_ps(pv, load8(values, (int)row + i, f16), _mm256_loadu_ps(out + i)));
-            for (int i = wide; i < d; i++) out[i] += scores[j] * element(values, (int)row + i, f16);
+        accumulate_values(scores, values, rows, d, f16, out);
+    }
+}
+
+// Several query heads over the same tile (AVX-512 VL for its 32 registers): each key and
+// value element is loaded and converted once for up to three heads.
+#define VL __attribute__((target("avx512vl,avx512f,avx2,fma,f16c")))
+
+// Scores of M heads (queries q + h·d) for keys j…j+7, with four partial sums per head summed
+// as in scores8, so each head's scores are bit for bit those of pagoda_attend_tile.
+VL static inline __attribute__((always_inline)) void scores8_heads(const float *q, int d, const void *keys, int stride, int j,
+                                                                    int f16, float scale, float *scores, int rows, const int M) {
+    __m256 a[3][4];
+    for (int h = 0; h < M; h++) {
+        for (int u = 0; u < 4; u++) a[h][u] = _mm256_setzero_ps();
+    }
+    int i = 0;
+    for (; i + 4 <= d; i += 4) {
+        for (int u = 0; u < 4; u++) {
+            const __m256 k = load8(keys, (i + u) * stride + j, f16);
+            for (int h = 0; h < M; h++) a[h][u] = _mm256_fmadd_ps(_mm256_set1_ps(q[h * d + i + u]), k, a[h][u]);
         }
     }
-    state[0] = new_max;
-    state[1] = sum;
+    for (; i < d; i++) {
+        const __m256 k = load8(keys, i * stride + j, f16);
+        for (int h = 0; h < M; h++) a[h][0] = _mm256_fmadd_ps(_mm256_set1_ps(q[h * d + i]), k, a[h][0]);
+    }
+    for (int h = 0; h < M; h++) {
+        const __m256 sum = _mm256_add_ps(_mm256_add_ps(a[h][0], a[h][1]), _mm256_add_ps(a[h][2], a[h][3]));
+        _mm256_storeu_ps(scores + h * rows + j, _mm256_mul_ps(sum, _mm256_set1_ps(scale)));
+    }
+}
+
+// out_h += Σ_j p_h,j · v_j for M heads, head dimension 64, every output in registers.
+VL static inline __attribute__((always_inline)) void values64_heads(const float *p, int rows, const void *values, int f16,
+                                                                     float *out, int out_stride, const int M) {
+    __m256 o[3][8];
+    for (int h = 0; h < M; h++) {
+        for (int k = 0; k < 8; k++) o[h][k] = _mm256_loadu_ps(out + h * out_stride + 8 * k);
+    }
+    for (int j = 0; j < rows; j++) {
+        __m256 pj[3];
+        for (int h = 0; h < M; h++) pj[h] = _mm256_set1_ps(p[h * rows + j]);
+        for (int k = 0; k < 8; k++) {
+            const __m256 v = load8(values, 64 * j + 8 * k, f16);
+            for (int h = 0; h < M; h++) o[h][k] = _mm256_fmadd_ps(pj[h], v, o[h][k]);
+        }
+    }
+    for (int h = 0; h < M; h++) {
+        for (int k = 0; k < 8; k++) _mm256_storeu_ps(out + h * out_stride + 8 * k, o[h][k]);
+    }
+}
+
+// M heads (1…3) over one tile, with the element type a constant.
+VL static inline __attribute__((always_inline)) void attend_heads(const float *q, const void *keys, int key_stride, const void *values,
+                                                                   int rows, int d, const int f16, float scale, float *state, int state_stride,
+                                                                   float *out, int out_stride, float *scores, const int M) {
+    int j = 0;
+    for (; j + 8 <= rows; j += 8) scores8_heads(q, d, keys, key_stride, j, f16, scale, scores, rows, M);
+    for (; j < rows; j++) {
+        for (int h = 0; h < M; h++) {
+            float s = 0.0f;
+            for (int i = 0; i < d; i++) s += q[h * d + i] * element(keys, i * key_stride + j, f16);
+            scores[h * rows + j] = s * scale;
+        }
+    }
+    for (int h = 0; h < M; h++) online_softmax(scores + h * rows, rows, d, state + h * state_stride, out + h * out_stride);
+    if (d == 64) {
+        values64_heads(scores, rows, values, f16, out, out_stride, M);
+    } else {
+        for (int h = 0; h < M; h++) accumulate_values(scores + h * rows, values, rows, d, f16, out + h * out_stride);
+    }
+}
+
+VL void pagoda_attend_tile_heads(const float *q, int heads, const void *keys, int key_stride, const void *values, int rows, int d,
+                                 int f16, float scale, float *state, int state_stride, float *out, int out_stride, float *scores) {
+    for (int h = 0; h < heads; h += 3) {
+        const int m = heads - h < 3 ? heads - h : 3;
+        const float *qh = q + h * d;
+        float *sh = state + h * state_stride, *oh = out + h * out_stride;
+        if (f16) {
+            if (m == 3) attend_heads(qh, keys, key_stride, values, rows, d, 1, scale, sh, state_stride, oh, out_stride, scores, 3);
+            else if (m == 2) attend_heads(qh, keys, key_stride, values, rows, d, 1, scale, sh, state_stride, oh, out_stride, scores, 2);
+            else attend_heads(qh, keys, key_stride, values, rows, d, 1, scale, sh, state_stride, oh, out_stride, scores, 1);
+        } else {
+            if (m == 3) attend_heads(qh, keys, key_stride, values, rows, d, 0, scale, sh, state_stride, oh, out_stride, scores, 3);
+            else if (m == 2) attend_heads(qh, keys, key_stride, values, rows, d, 0, scale, sh, state_stride, oh, out_stride, scores, 2);
+            else attend_heads(qh, keys, key_stride, values, rows, d, 0, scale, sh, state_stride, oh, out_stride, scores, 1);
+        }
+    }
 }
 
 // Stores n floats as a column of a dimension-major key tile: x[i] at tile[i · stride].

@@ -88,6 +88,13 @@ int pagoda_gemm(int type, const void *base, long row_bytes, int first, int last,
 void pagoda_attend_tile(const float *q, const void *keys, int key_stride, const void *values, int rows, int d, int f16,
                         float scale, float *state, float *out, float *scores);
 
+// The same step for `heads` query heads sharing the tile (needs AVX-512 VL, as
+// pagoda_gemm_available): query h at q + h·d, its {M, S} at state + h·state_stride, its O at
+// out + h·out_stride; `scores` holds 3 · rows floats. Each key and value element is read
+// once for up to three heads.
+void pagoda_attend_tile_heads(const float *q, int heads, const void *keys, int key_stride, const void *values, int rows, int d,
+                              int f16, float scale, float *state, int state_stride, float *out, int out_stride, float *scores);
+
 // Stores n floats as one key of a dimension-major tile: x[i] at tile[i · stride] (as halves
 // if f16).
 void pagoda_store_key(const float *x, int n, void *tile, int stride, int f16);

@@ -34,8 +34,8 @@ public final class PagedAttention: @unchecked Sendable {
     public let headCount: Int
     /// Query heads per KV head.
     private let group: Int
-    /// Per thread: key tile, value tile, scores, and `M`, `S` of each query head of a group
-    /// (`2 · tileElements + blockTokens + 2 · group` floats).
+    /// Per thread: key tile, value tile, scores of up to three heads, and `M`, `S` of each
+    /// query head of a group (`2 · tileElements + 3 · blockTokens + 2 · group` floats).
     private let scratch: UnsafeMutablePointer<Float>
     private let scratchStride: Int
     private let threads: Int
@@ -71,7 +71,7 @@ public final class PagedAttention: @unchecked Sendable {
         group = headCount / layout.kvHeadCount
         self.threads = max(1, threads)
         maxQueries = maxTokens * headCount
-        scratchStride = 2 * layout.tileElements + layout.blockTokens + 2 * group
+        scratchStride = 2 * layout.tileElements + 3 * layout.blockTokens + 2 * group
         scratch = .allocate(capacity: scratchStride * self.threads)
         partials = .allocate(capacity: 4 * self.threads * group * (layout.headDimension + 2))
         job = { [unowned self] part in
@@ -136,7 +136,7 @@ public final class PagedAttention: @unchecked Sendable {
         let query = { (g: Int) in c.queries + (t * self.headCount + kvHead * self.group + g) * d }
         // Per query head g: M and S at state(g), O at output(g).
         let splitState = c.splits > 1 ? partials + unit * group * (d + 2) : nil
-        let state = { (g: Int) in splitState.map { $0 + g * (d + 2) } ?? scores + B + 2 * g }
+        let state = { (g: Int) in splitState.map { $0 + g * (d + 2) } ?? scores + 3 * B + 2 * g }
         let output = { (g: Int) in splitState.map { $0 + g * (d + 2) + 2 } ?? c.out + (t * self.headCount + kvHead * self.group + g) * d }
         for g in 0..<group {
             state(g)[0] = -.infinity
@@ -146,7 +146,12 @@ public final class PagedAttention: @unchecked Sendable {
         for logical in (visible * split / c.splits)..<(visible * (split + 1) / c.splits) {
             let rows = min(B, length - logical * B)
             let base = UnsafeRawPointer(c.pool.blockBase(c.blocks[logical]))
-            if IntegerDot.simdAvailable {
+            if IntegerDot.vnniAvailable {
+                // Every head of the group in one call: each key and value read once per three heads.
+                pagoda_attend_tile_heads(query(0), Int32(group), base + keyIndex * elementBytes, Int32(B), base + valueIndex * elementBytes,
+                                         Int32(rows), Int32(d), f16, scale, state(0), Int32(c.splits > 1 ? d + 2 : 2),
+                                         output(0), Int32(c.splits > 1 ? d + 2 : d), scores)
+            } else if IntegerDot.simdAvailable {
                 for g in 0..<group {
                     pagoda_attend_tile(query(g), base + keyIndex * elementBytes, Int32(B), base + valueIndex * elementBytes,
                                        Int32(rows), Int32(d), f16, scale, state(g), output(g), scores)

@@ -119,6 +119,56 @@ final class PagedAttentionTests: XCTestCase {
         }
     }
 
+    /// The several-heads step against the scalar twin run head by head: 1 to 7 heads (whole
+    /// and partial groups of three), head dims 64 and 20, both element types.
+    func testSeveralHeadsKernelMatchesTheScalarTwin() throws {
+        try XCTSkipUnless(IntegerDot.vnniAvailable, "this CPU has no AVX-512 VL: heads are run one at a time")
+        var rng = XorShift32(seed: 808)
+        for (heads, rows, d) in [(1, 16, 64), (3, 13, 64), (7, 16, 64), (2, 5, 20), (4, 16, 20)] {
+            for f16 in [false, true] {
+                func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float(Float16(rng.nextSigned() * 2)) } }
+                let stride = 16
+                let q = random(heads * d), keys = random(stride * d), values = random(rows * d)
+                let start = random(heads * d)
+                // States two floats apart, outputs d apart (as unsplit units keep them).
+                var states = (0..<heads).flatMap { h in [Float(0.2) * Float(h), 1 + Float(h)] }
+                var outputs = start
+                var scores = [Float](repeating: 0, count: 3 * rows)
+                if f16 {
+                    let kh = keys.map { Float16($0).bitPattern }, vh = values.map { Float16($0).bitPattern }
+                    pagoda_attend_tile_heads(q, Int32(heads), kh, Int32(stride), vh, Int32(rows), Int32(d), 1, 0.125, &states, 2, &outputs, Int32(d), &scores)
+                } else {
+                    pagoda_attend_tile_heads(q, Int32(heads), keys, Int32(stride), values, Int32(rows), Int32(d), 0, 0.125, &states, 2, &outputs, Int32(d), &scores)
+                }
+                for h in 0..<heads {
+                    var state: (max: Float, sum: Float) = (0.2 * Float(h), 1 + Float(h))
+                    var out = Array(start[(h * d)..<((h + 1) * d)])
+                    var s = [Float](repeating: 0, count: rows)
+                    Array(q[(h * d)..<((h + 1) * d)]).withUnsafeBufferPointer { qb in
+                        PagedAttention.attendTileScalar(qb.baseAddress!, keys: keys, keyStride: stride, values: values, rows: rows, d: d,
+                                                        scale: 0.125, state: &state, out: &out, scores: &s)
+                    }
+                    let label = "head \(h) of \(heads), rows \(rows), d \(d), f16 \(f16)"
+                    XCTAssertEqual(states[2 * h], state.max, accuracy: 1e-5 * max(1, abs(state.max)), label)
+                    XCTAssertEqual(states[2 * h + 1], state.sum, accuracy: 1e-5 * state.sum, label)
+                    for i in 0..<d { XCTAssertEqual(outputs[h * d + i], out[i], accuracy: 1e-4 * max(1, abs(out[i])), label) }
+                    // And bit for bit the one-head AVX2 step, so prefill and decode agree exactly.
+                    var oneState: [Float] = [0.2 * Float(h), 1 + Float(h)]
+                    var oneOut = Array(start[(h * d)..<((h + 1) * d)])
+                    let qh = Array(q[(h * d)..<((h + 1) * d)])
+                    if f16 {
+                        let kh = keys.map { Float16($0).bitPattern }, vh = values.map { Float16($0).bitPattern }
+                        pagoda_attend_tile(qh, kh, Int32(stride), vh, Int32(rows), Int32(d), 1, 0.125, &oneState, &oneOut, &s)
+                    } else {
+                        pagoda_attend_tile(qh, keys, Int32(stride), values, Int32(rows), Int32(d), 0, 0.125, &oneState, &oneOut, &s)
+                    }
+                    XCTAssertEqual(oneState, Array(states[(2 * h)..<(2 * h + 2)]), label)
+                    XCTAssertEqual(oneOut, Array(outputs[(h * d)..<((h + 1) * d)]), label)
+                }
+            }
+        }
+    }
+
     /// Keys go into a tile as columns and come back out whole, both element types, with the
     /// F16C store and its scalar twin.
     func testKeysStoreAsColumnsOfTheTile() {
