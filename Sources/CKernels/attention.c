@@ -131,13 +131,12 @@ TARGET void pagoda_attend_tile(const float *q, const void *keys, int key_stride,
     }
 }
 
-// Several query heads over the same tile (AVX-512 VL for its 32 registers): each key and
-// value element is loaded and converted once for up to three heads.
-#define VL __attribute__((target("avx512vl,avx512f,avx2,fma,f16c")))
+// Several query heads over the same tile (the VNNI set, for AVX-512 VL's 32 registers): each
+// key and value element is loaded and converted once for up to three heads.
 
 // Scores of M heads (queries q + h·d) for keys j…j+7, with four partial sums per head summed
 // as in scores8, so each head's scores are bit for bit those of pagoda_attend_tile.
-VL static inline __attribute__((always_inline)) void scores8_heads(const float *q, int d, const void *keys, int stride, int j,
+VNNI static inline __attribute__((always_inline)) void scores8_heads(const float *q, int d, const void *keys, int stride, int j,
                                                                     int f16, float scale, float *scores, int rows, const int M) {
     __m256 a[3][4];
     for (int h = 0; h < M; h++) {
@@ -161,7 +160,7 @@ VL static inline __attribute__((always_inline)) void scores8_heads(const float *
 }
 
 // out_h += Σ_j p_h,j · v_j for M heads, head dimension 64, every output in registers.
-VL static inline __attribute__((always_inline)) void values64_heads(const float *p, int rows, const void *values, int f16,
+VNNI static inline __attribute__((always_inline)) void values64_heads(const float *p, int rows, const void *values, int f16,
                                                                      float *out, int out_stride, const int M) {
     __m256 o[3][8];
     for (int h = 0; h < M; h++) {
@@ -181,7 +180,7 @@ VL static inline __attribute__((always_inline)) void values64_heads(const float 
 }
 
 // M heads (1…3) over one tile, with the element type a constant.
-VL static inline __attribute__((always_inline)) void attend_heads(const float *q, const void *keys, int key_stride, const void *values,
+VNNI static inline __attribute__((always_inline)) void attend_heads(const float *q, const void *keys, int key_stride, const void *values,
                                                                    int rows, int d, const int f16, float scale, float *state, int state_stride,
                                                                    float *out, int out_stride, float *scores, const int M) {
     int j = 0;
@@ -201,7 +200,7 @@ VL static inline __attribute__((always_inline)) void attend_heads(const float *q
     }
 }
 
-VL void pagoda_attend_tile_heads(const float *q, int heads, const void *keys, int key_stride, const void *values, int rows, int d,
+VNNI void pagoda_attend_tile_heads(const float *q, int heads, const void *keys, int key_stride, const void *values, int rows, int d,
                                  int f16, float scale, float *state, int state_stride, float *out, int out_stride, float *scores) {
     for (int h = 0; h < heads; h += 3) {
         const int m = heads - h < 3 ? heads - h : 3;

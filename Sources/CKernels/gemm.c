@@ -11,8 +11,6 @@
 #include "pagoda_kernels.h"
 #include "simd_helpers.h"
 
-#define VNNI __attribute__((target("avx512vnni,avx512vl,avx512bw,avx512f,avx2,fma,f16c")))
-
 int pagoda_gemm_available(void) {
     __builtin_cpu_init();
     return pagoda_kernels_available() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")

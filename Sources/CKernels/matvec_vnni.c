@@ -8,8 +8,6 @@
 #include "legacy_dot.h"
 #include "simd_helpers.h"
 
-#define VNNI __attribute__((target("avx512vnni,avx512vl,avx512bw,avx512f,avx2,fma,f16c")))
-
 // Σ of unsigned x times signed y per group of 4 bytes, as 8 floats.
 VNNI static inline __m256 dot_u8(__m256i x, __m256i y) {
     return _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(_mm256_setzero_si256(), x, y));

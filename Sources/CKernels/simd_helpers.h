@@ -6,7 +6,11 @@
 #include <string.h>
 #include <immintrin.h>
 
+// The instruction sets a function may use: AVX2 (with FMA and F16C), and AVX-512 VL + VNNI
+// on 256-bit registers (which also gives 32 of them). Callers check the CPU first
+// (pagoda_kernels_available, pagoda_gemm_available).
 #define TARGET __attribute__((target("avx2,fma,f16c")))
+#define VNNI __attribute__((target("avx512vnni,avx512vl,avx512bw,avx512f,avx2,fma,f16c")))
 
 // The two halves at p (4 bytes, so it must not be the last 2 bytes of a buffer) as floats.
 // A zero-extending vmovd depends on nothing; a vpinsrw (what the compiler makes of a 2-byte
