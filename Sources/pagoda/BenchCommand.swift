@@ -31,6 +31,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Benchmark the kernels: memory bandwidth, then GB/s of mat-vec and GFLOP/s of mat-mat per weight type.")
     var kernels = false
 
+    @Flag(help: "Also measure memory read bandwidth before and after, and say what fraction of it decoding streams.")
+    var bandwidth = false
+
     func validate() throws {
         guard promptTokens > 0, generateTokens >= 0, repetitions > 0 else { throw ValidationError("-p and -r must be positive, -n not negative") }
     }
@@ -63,15 +66,27 @@ struct BenchCommand: ParsableCommand {
             options.maxChunk = max(64, promptTokens)
             options.threads = threads
             let model = try LanguageModel(path: path, options: options)
+            let pool = model.transformer.pool
+            let before = bandwidth ? KernelBenchmark.bandwidth(pool: pool) : 0
             let (pp, tg) = try Benchmark(model: model).run(promptTokens: promptTokens, generateTokens: generateTokens, repetitions: repetitions)
+            let after = bandwidth ? KernelBenchmark.bandwidth(pool: pool) : 0
+            // Decoding streams every matrix once per token (the embedding table only a row).
+            let streamed = Double(model.weights.matrixBytes)
+            let fraction = streamed * tg.median / 1e9 / ((before + after) / 2)
             let types = Set(model.file.tensors.map(\.type.name)).sorted().joined(separator: "/")
             if json {
                 func object(_ r: Benchmark.Result) -> String { "{\"tokens\":\(r.tokens),\"median\":\(r.median),\"min\":\(r.min),\"max\":\(r.max)}" }
-                print("{\"model\":\"\(model.file.name)\",\"types\":\"\(types)\",\"threads\":\(threads),\"kernels\":\"\(IntegerDot.kernelName)\",\"pp\":\(object(pp)),\"tg\":\(object(tg))}")
+                let extra = bandwidth
+                    ? ",\"decode_bytes_per_token\":\(Int(streamed)),\"bandwidth_gbps\":[\(before),\(after)],\"bandwidth_fraction\":\(fraction)" : ""
+                print("{\"model\":\"\(model.file.name)\",\"types\":\"\(types)\",\"threads\":\(threads),\"kernels\":\"\(IntegerDot.kernelName)\",\"pp\":\(object(pp)),\"tg\":\(object(tg))\(extra)}")
             } else {
                 print("model: \(model.file.name) (\(types)), threads: \(threads), kernels: \(IntegerDot.kernelName)")
                 print(String(format: "pp%-5d %8.2f t/s (min %.2f, max %.2f)", pp.tokens, pp.median, pp.min, pp.max))
                 print(String(format: "tg%-5d %8.2f t/s (min %.2f, max %.2f)", tg.tokens, tg.median, tg.min, tg.max))
+                if bandwidth {
+                    print(String(format: "decode streams %.1f MB per token: %.1f GB/s at the tg median, %.0f%% of the read bandwidth (%.1f GB/s before, %.1f after)",
+                                 streamed / 1e6, streamed * tg.median / 1e9, 100 * fraction, before, after))
+                }
             }
         }
     }

@@ -42,10 +42,10 @@ public struct Benchmark {
                 start = end
             }
             let t1 = DispatchTime.now()
-            var token = argmax(model.transformer.logits)
+            var token: [TokenID] = [argmax(model.transformer.logits)]  // one array for the whole loop
             for _ in 0..<n {
-                try model.transformer.forward([token], sequence: sequence, logits: .last)
-                token = argmax(model.transformer.logits)
+                try model.transformer.forward(token[...], sequence: sequence, logits: .last)
+                token[0] = argmax(model.transformer.logits)
             }
             let t2 = DispatchTime.now()
             guard rep > 0 else { continue }  // warm-up
