@@ -64,6 +64,9 @@ public final class Engine: @unchecked Sendable {
         public var sampling = SamplingParameters()
         public var maxTokens = 512
         public var stopStrings: [String] = []
+        /// Sequences a full pool must not preempt besides this one, asked when it happens
+        /// (the chat answers with the conversation the user is looking at).
+        public var protected: @Sendable () -> Set<SequenceID> = { [] }
 
         public init(sequence: SequenceID, context: [TokenID]) {
             self.sequence = sequence
@@ -114,7 +117,7 @@ public final class Engine: @unchecked Sendable {
                     return try body()
                 } catch let error as KVCacheError {
                     guard case .outOfBlocks = error,
-                          let victim = model.cache.preemptLeastRecentlyUsed(except: r.sequence) else { throw error }
+                          let victim = model.cache.preemptLeastRecentlyUsed(except: r.protected().union([r.sequence])) else { throw error }
                     emit(.preempted(victim.id, freedBlocks: victim.freedBlocks))
                 }
             }

@@ -126,14 +126,14 @@ public final class KVCacheManager: @unchecked Sendable {
         }
     }
 
-    /// Preemption: empties the least recently used sequence other than `keep` that holds
-    /// blocks, releasing its references (tail first), and returns it with the number of
-    /// blocks that became free. The sequence stays valid with no tokens: giving it its
-    /// context again recomputes it, reviving from the prefix cache whatever blocks were not
-    /// reused meanwhile. nil when no other sequence holds a block.
-    public func preemptLeastRecentlyUsed(except keep: SequenceID) -> (id: SequenceID, freedBlocks: Int)? {
+    /// Preemption: empties the least recently used sequence not in `keep` that holds blocks,
+    /// releasing its references (tail first), and returns it with the number of blocks that
+    /// became free. The sequence stays valid with no tokens: giving it its context again
+    /// recomputes it, reviving from the prefix cache whatever blocks were not reused
+    /// meanwhile. nil when no other sequence holds a block.
+    public func preemptLeastRecentlyUsed(except keep: Set<SequenceID>) -> (id: SequenceID, freedBlocks: Int)? {
         withLock {
-            let candidates = sequences.filter { $0.key != keep && !$0.value.table.isEmpty }
+            let candidates = sequences.filter { !keep.contains($0.key) && !$0.value.table.isEmpty }
             guard let victim = candidates.min(by: { $0.value.lastUse < $1.value.lastUse })?.key else { return nil }
             let freeBefore = pool.freeCount
             try? modify(victim) { s in truncate(&s, to: 0) }

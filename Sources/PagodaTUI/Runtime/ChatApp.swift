@@ -12,6 +12,9 @@ public final class ChatApp {
     private var stops: [Int: StopSignal] = [:]
     /// Where conversations are saved as they happen; nil when it could not be opened.
     private var transcripts: TranscriptStore?
+    /// The focused conversation's sequence, which a full pool must not preempt; read by the
+    /// engine's thread.
+    private let focused = FocusedSequence()
 
     /// `transcripts`, if given, saves every conversation and brings back the earlier ones.
     public init(engine: Engine, systemPrompt: String?, settings: ChatSettings, threads: Int, prompts: PromptLibrary = .standard(),
@@ -68,7 +71,10 @@ public final class ChatApp {
                 perform(update(&state, message))
                 dirty = true
             }
-            if !messages.isEmpty { saveTranscripts() }
+            if !messages.isEmpty {
+                saveTranscripts()
+                focused.set(state.current.sequence)
+            }
             if dirty {
                 terminal.draw(RootView.render(state))
                 dirty = false
@@ -122,6 +128,8 @@ public final class ChatApp {
         var request = Engine.Request(sequence: seq, context: context)
         request.sampling = settings.sampling
         request.maxTokens = settings.maxTokens
+        let focused = self.focused
+        request.protected = { focused.get().map { [$0] } ?? [] }
         let stop = StopSignal()
         stops[id] = stop
         let stream = engine.generate(request, stop: stop)
@@ -140,6 +148,24 @@ public final class ChatApp {
                 }
             }
         }
+    }
+}
+
+/// One sequence id shared between the UI loop, which sets it, and the engine's thread.
+final class FocusedSequence: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: SequenceID?
+
+    func set(_ id: SequenceID?) {
+        lock.lock()
+        value = id
+        lock.unlock()
+    }
+
+    func get() -> SequenceID? {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }
 

@@ -155,15 +155,16 @@ final class KVCacheManagerTests: XCTestCase {
         _ = try fill(m, c, tokens(30, from: 3000))  // 2 blocks
         _ = try fill(m, a, tokens(45, from: 1000))  // a used last
         // b is the least recently used other than c.
-        let first = try XCTUnwrap(m.preemptLeastRecentlyUsed(except: c))
+        let first = try XCTUnwrap(m.preemptLeastRecentlyUsed(except: [c]))
         XCTAssertEqual(first.id, b)
         XCTAssertEqual(first.freedBlocks, 2)
         XCTAssertEqual(try m.tokenCount(of: b), 0, "the sequence stays, empty")
         XCTAssertEqual(try m.blockTable(of: b), [])
         assertHealthy(m)
         // Then a; then nothing else holds blocks.
-        XCTAssertEqual(m.preemptLeastRecentlyUsed(except: c)?.id, a)
-        XCTAssertNil(m.preemptLeastRecentlyUsed(except: c))
+        XCTAssertNil(m.preemptLeastRecentlyUsed(except: [c, a]), "a is protected too")
+        XCTAssertEqual(m.preemptLeastRecentlyUsed(except: [c])?.id, a)
+        XCTAssertNil(m.preemptLeastRecentlyUsed(except: [c]))
         XCTAssertEqual(m.snapshot().usedBlocks, 2)
         // Giving b its context again revives its freed, still cached full block.
         XCTAssertEqual(try fill(m, b, tokens(20, from: 2000)), 16)
