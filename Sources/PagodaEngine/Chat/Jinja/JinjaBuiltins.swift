@@ -5,52 +5,105 @@ extension JinjaRenderer {
     func builtinGlobals() -> [String: JinjaValue] {
         let now = self.now
         return [
-            "raise_exception": .function(JinjaFunction(name: "raise_exception") { args, _, _ in
-                throw JinjaError(kind: .raised, message: args.first?.text ?? "", line: 0, column: 0)
+            "raise_exception": .function(JinjaFunction(name: "raise_exception") { [unowned self] args, _, _ in
+                throw JinjaError(kind: .raised, message: try args.first.map(self.str) ?? "", line: 0, column: 0)
             }),
-            "strftime_now": .function(JinjaFunction(name: "strftime_now") { args, _, _ in
-                .string(strftime(args.first?.text ?? "", now()))
+            "strftime_now": .function(JinjaFunction(name: "strftime_now") { [unowned self] args, _, _ in
+                .string(strftime(try args.first.map(self.str) ?? "", now()))
             }),
-            "namespace": .function(JinjaFunction(name: "namespace") { args, kwargs, _ in
+            "namespace": .function(JinjaFunction(name: "namespace") { [unowned self] args, kwargs, _ in
                 var values = JinjaDict()
                 if case .dict(let d)? = args.first { for (k, v) in d.entries { values[k] = v } }
                 for (k, v) in kwargs.entries { values[k] = v }
-                return .namespace(JinjaNamespace(values))
+                return try self.checkNesting(.namespace(JinjaNamespace(values)))
             }),
-            "range": .function(JinjaFunction(name: "range") { args, _, _ in
-                let n = args.map { Int($0.number ?? 0) }
-                let (start, stop, step) = n.count == 1 ? (0, n[0], 1) : (n[0], n.count > 1 ? n[1] : 0, n.count > 2 ? n[2] : 1)
-                guard step != 0 else { return .list([]) }
-                return .list(Array(stride(from: start, to: stop, by: step)).map { .int($0) })
+            "range": .function(JinjaFunction(name: "range") { [unowned self] args, _, _ in
+                .list(try self.range(args).map { .int($0) })
             }),
-            "dict": .function(JinjaFunction(name: "dict") { args, kwargs, _ in
+            "dict": .function(JinjaFunction(name: "dict") { [unowned self] args, kwargs, _ in
                 var d = JinjaDict()
                 if case .dict(let base)? = args.first { for (k, v) in base.entries { d[k] = v } }
                 for (k, v) in kwargs.entries { d[k] = v }
-                return .dict(d)
+                return try self.checkNesting(.dict(d))
             }),
         ]
+    }
+
+    /// `range(stop)`, `range(start, stop[, step])`, refused past `limits.maxRange` items as
+    /// jinja2's sandbox refuses them (before any is made).
+    private func range(_ args: [JinjaValue]) throws -> StrideTo<Int> {
+        guard (1...3).contains(args.count) else { throw error("range expected 1 to 3 arguments, got \(args.count)") }
+        let n = try args.map { a -> Int in
+            guard case .int(let i) = a else { throw error("'\(a.typeName)' object cannot be interpreted as an integer") }
+            return i
+        }
+        let (start, stop, step) = n.count == 1 ? (0, n[0], 1) : (n[0], n[1], n.count > 2 ? n[2] : 1)
+        guard step != 0 else { throw error("range() arg 3 must not be zero") }
+        // Items: ceil((stop - start) / step) when positive, in Double so nothing overflows.
+        let count = max(0, ((Double(stop) - Double(start)) / Double(step)).rounded(.up))
+        guard count <= Double(limits.maxRange) else {
+            throw limitError("range of \(String(format: "%.0f", count)) items is larger than the limit of \(limits.maxRange)")
+        }
+        try charge(Int(count))
+        return stride(from: start, to: stop, by: step)
+    }
+
+    /// `s` with every `old` replaced by `new`, refused before it is built if it would pass
+    /// `maxStringBytes`.
+    func replacing(_ s: String, _ old: String, _ new: String) throws -> String {
+        let growth = new.utf8.count - old.utf8.count
+        if growth > 0 {
+            let occurrences = old.isEmpty ? s.utf8.count + 1 : s.utf8.count / old.utf8.count
+            if s.utf8.count + occurrences * growth > limits.maxStringBytes {
+                let exact = old.isEmpty ? s.count + 1 : s.components(separatedBy: old).count - 1
+                try checkString(bytes: s.utf8.count + exact * growth)
+            }
+        }
+        try charge(s.utf8.count >> 4)
+        return s.replacingOccurrences(of: old, with: new)
+    }
+
+    /// The texts of `items` joined by `separator`, within `maxStringBytes`.
+    func joined(_ items: [JinjaValue], _ separator: String) throws -> String {
+        var parts: [String] = []
+        parts.reserveCapacity(items.count)
+        var bytes = 0
+        for item in items {
+            parts.append(try str(item))
+            bytes += parts[parts.count - 1].utf8.count + separator.utf8.count
+            try checkString(bytes: bytes)
+        }
+        return parts.joined(separator: separator)
     }
 
     // MARK: - Filters
 
     func applyFilter(_ name: String, _ v: JinjaValue, _ args: [JinjaValue], _ kwargs: JinjaDict) throws -> JinjaValue {
         func arg(_ i: Int, _ key: String) -> JinjaValue? { i < args.count ? args[i] : kwargs[key] }
+        func intArg(_ i: Int, _ key: String) throws -> Int? { try arg(i, key)?.number.map(integer) }
+        try charge(1)
         switch name {
         case "trim", "strip":
-            return .string(v.text.trimmingCharacters(in: .whitespacesAndNewlines))
-        case "upper": return .string(v.text.uppercased())
-        case "lower": return .string(v.text.lowercased())
-        case "title": return .string(titleCase(v.text))
-        case "capitalize": return .string(v.text.prefix(1).uppercased() + v.text.dropFirst().lowercased())
-        case "string": return .string(v.text)
+            return .string(try str(v).trimmingCharacters(in: .whitespacesAndNewlines))
+        case "upper": return .string(try str(v).uppercased())
+        case "lower": return .string(try str(v).lowercased())
+        case "title": return .string(titleCase(try str(v)))
+        case "capitalize":
+            let t = try str(v)
+            return .string(t.prefix(1).uppercased() + t.dropFirst().lowercased())
+        case "string": return .string(try str(v))
         case "safe", "e", "escape", "forceescape":
             if name == "safe" { return v }
-            return .string(v.text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&#34;").replacingOccurrences(of: "'", with: "&#39;"))
+            var text = try str(v)
+            for (c, entity) in [("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\"", "&#34;"), ("'", "&#39;")] {
+                text = try replacing(text, c, entity)
+            }
+            return .string(text)
         case "length", "count":
             switch v {
-            case .string(let s): return .int(s.count)
+            case .string(let s):
+                try charge(s.utf8.count >> 4)
+                return .int(s.count)
             case .list(let l): return .int(l.count)
             case .dict(let d): return .int(d.count)
             case .undefined: return .int(0)
@@ -71,19 +124,30 @@ extension JinjaRenderer {
             if case .string(let s) = v { return .string(String(s.reversed())) }
             return .list(try iterate(v).reversed())
         case "join":
-            let separator = arg(0, "d")?.text ?? ""
+            let separator = try arg(0, "d").map(str) ?? ""
             var items = try iterate(v)
-            if let attribute = arg(1, "attribute") { items = try items.map { try self.attribute($0, attribute.text) } }
-            return .string(items.map(\.text).joined(separator: separator))
+            if let attribute = arg(1, "attribute") {
+                let name = try str(attribute)
+                items = try items.map { try self.attribute($0, name) }
+            }
+            return .string(try joined(items, separator))
         case "tojson":
-            let indent = arg(0, "indent").flatMap { $0.number.map { Int($0) } }
-            return .string(JinjaJSON.dump(v, indent: indent, sortKeys: kwargs["sort_keys"]?.truthy ?? false))
+            let indent = try intArg(0, "indent")
+            var text = ""
+            guard JinjaJSON.dump(v, into: &text, limit: limits.maxStringBytes, indent: indent, sortKeys: kwargs["sort_keys"]?.truthy ?? false) else {
+                throw limitError("the JSON of a \(v.typeName) is longer than the limit of \(limits.maxStringBytes) bytes")
+            }
+            try charge(text.utf8.count >> 4)
+            return .string(text)
         case "int":
             switch v {
             case .int: return v
-            case .double(let d): return .int(Int(d))
+            case .double(let d): return .int(try integer(d))
             case .bool(let b): return .int(b ? 1 : 0)
-            case .string(let s): return .int(Int(s.trimmingCharacters(in: .whitespaces)) ?? Int(Double(s) ?? 0))
+            case .string(let s):
+                let trimmed = s.trimmingCharacters(in: .whitespaces)
+                if let i = Int(trimmed) { return .int(i) }
+                return .int(try integer(Double(trimmed) ?? 0))
             default: return arg(0, "default") ?? .int(0)
             }
         case "float":
@@ -92,23 +156,34 @@ extension JinjaRenderer {
             return arg(0, "default") ?? .double(0)
         case "abs":
             switch v {
-            case .int(let i): return .int(abs(i))
+            case .int(let i):
+                guard i != .min else { throw limitError("integer overflow in abs(\(i))") }
+                return .int(abs(i))
             case .double(let d): return .double(abs(d))
             default: throw error("bad operand type for abs(): '\(v.typeName)'")
             }
         case "round":
-            let precision = Int(arg(0, "precision")?.number ?? 0)
+            let precision = max(-400, min(400, try intArg(0, "precision") ?? 0))
             let factor = pow(10, Double(precision))
             return .double(((v.number ?? 0) * factor).rounded(.toNearestOrEven) / factor)
         case "replace":
             guard let old = arg(0, "old"), let new = arg(1, "new") else { throw error("replace needs two arguments") }
-            return .string(v.text.replacingOccurrences(of: old.text, with: new.text))
+            return .string(try replacing(try str(v), try str(old), try str(new)))
         case "indent":
             let width = arg(0, "width")
-            let pad = width.map { w -> String in if case .string(let s) = w { s } else { String(repeating: " ", count: Int(w.number ?? 4)) } } ?? "    "
+            let pad: String
+            if case .string(let s)? = width {
+                pad = s
+            } else {
+                let n = max(0, try intArg(0, "width") ?? 4)
+                try checkString(bytes: n)
+                pad = String(repeating: " ", count: n)
+            }
             let first = arg(1, "first")?.truthy ?? false
             let blank = arg(2, "blank")?.truthy ?? false
-            let lines = v.text.components(separatedBy: "\n")
+            let text = try str(v)
+            let lines = text.components(separatedBy: "\n")
+            try checkString(bytes: text.utf8.count + lines.count * pad.utf8.count)
             let out = lines.enumerated().map { i, l -> String in
                 if i == 0 && !first { return l }
                 if l.isEmpty && !blank { return l }
@@ -116,26 +191,32 @@ extension JinjaRenderer {
             }
             return .string(out.joined(separator: "\n"))
         case "center":
-            let width = Int(arg(0, "width")?.number ?? 80)
-            let s = v.text
+            let width = try intArg(0, "width") ?? 80
+            let s = try str(v)
+            try checkString(bytes: max(width, s.utf8.count))
             let total = max(0, width - s.count)
             let left = total / 2 + (total % 2 == 1 && width % 2 == 1 ? 1 : 0)
             return .string(String(repeating: " ", count: left) + s + String(repeating: " ", count: total - left))
         case "unique":
             var seen: [JinjaValue] = []
-            for item in try iterate(v) where !seen.contains(where: { $0.equals(item) }) { seen.append(item) }
+            for item in try iterate(v) {
+                try charge(seen.count)
+                if !seen.contains(where: { $0.equals(item) }) { seen.append(item) }
+            }
             return .list(seen)
         case "items":
             guard case .dict(let d) = v else { return .list([]) }
-            return .list(d.pairs.map { .list([$0.key, $0.value]) })
+            return try checkNesting(.list(d.pairs.map { .list([$0.key, $0.value]) }))
         case "dictsort":
             guard case .dict(let d) = v else { throw error("dictsort needs a dict") }
             func sortKey(_ k: JinjaValue) -> JinjaValue { if case .string(let s) = k { return .string(s.lowercased()) }; return k }
-            return .list(d.pairs.sorted { sortKey($0.key).less(than: sortKey($1.key)) ?? false }.map { .list([$0.key, $0.value]) })
+            try charge(d.count * max(1, d.count.bitWidth - d.count.leadingZeroBitCount))
+            return try checkNesting(.list(d.pairs.sorted { sortKey($0.key).less(than: sortKey($1.key)) ?? false }.map { .list([$0.key, $0.value]) }))
         case "sort":
             let reverse = arg(0, "reverse")?.truthy ?? false
-            let attributeName = arg(2, "attribute")?.text
+            let attributeName = try arg(2, "attribute").map(str)
             var items = try iterate(v)
+            try charge(items.count * max(1, items.count.bitWidth - items.count.leadingZeroBitCount))
             func key(_ x: JinjaValue) throws -> JinjaValue { try attributeName.map { try self.attribute(x, $0) } ?? x }
             items = try items.sorted { a, b in
                 let ka = try key(a), kb = try key(b)
@@ -143,9 +224,10 @@ extension JinjaRenderer {
             }
             return .list(items)
         case "sum":
-            var total = JinjaValue.int(Int(arg(1, "start")?.number ?? 0))
+            var total = JinjaValue.int(try intArg(1, "start") ?? 0)
+            let attributeName = try arg(0, "attribute").map(str)
             for item in try iterate(v) {
-                let value = try arg(0, "attribute").map { try self.attribute(item, $0.text) } ?? item
+                let value = try attributeName.map { try self.attribute(item, $0) } ?? item
                 total = try binary("+", total, value)
             }
             return total
@@ -157,13 +239,13 @@ extension JinjaRenderer {
         case "map":
             guard v.truthy else { return .list([]) }  // jinja2 maps nothing over a falsy value
             let items = try iterate(v)
-            if let attributeName = kwargs["attribute"] {
+            if let attributeName = try kwargs["attribute"].map(str) {
                 return .list(try items.map { item in
-                    let value = try self.attribute(item, attributeName.text)
+                    let value = try self.attribute(item, attributeName)
                     return value.isUndefined ? (kwargs["default"] ?? value) : value
                 })
             }
-            guard let filterName = args.first?.text else { throw error("map needs a filter or attribute") }
+            guard let filterName = try args.first.map(str) else { throw error("map needs a filter or attribute") }
             return .list(try items.map { try applyFilter(filterName, $0, Array(args.dropFirst()), JinjaDict()) })
         case "select", "reject", "selectattr", "rejectattr":
             guard v.truthy else { return .list([]) }  // jinja2 selects nothing from a falsy value
@@ -175,20 +257,20 @@ extension JinjaRenderer {
                 var rest = args
                 if byAttribute {
                     guard let a = rest.first else { throw error("\(name) needs an attribute") }
-                    subject = try attribute(item, a.text)
+                    subject = try attribute(item, try str(a))
                     rest.removeFirst()
                 }
                 guard let test = rest.first else { return subject.truthy == keep }
-                return try applyTest(test.text, subject, Array(rest.dropFirst())) == keep
+                return try applyTest(try str(test), subject, Array(rest.dropFirst())) == keep
             })
         case "batch":
-            let size = max(1, Int(arg(0, "linecount")?.number ?? 1))
+            let size = max(1, try intArg(0, "linecount") ?? 1)
             let items = try iterate(v)
-            return .list(stride(from: 0, to: items.count, by: size).map { .list(Array(items[$0..<min($0 + size, items.count)])) })
+            return try checkNesting(.list(stride(from: 0, to: items.count, by: size).map { .list(Array(items[$0..<min($0 + size, items.count)])) }))
         case "wordcount":
-            return .int(v.text.split { $0.isWhitespace }.count)
+            return .int(try str(v).split { $0.isWhitespace }.count)
         case "pprint":
-            return .string(v.repr)
+            return .string(try repr(v))
         default:
             throw error("no filter named '\(name)'")
         }
@@ -222,13 +304,14 @@ extension JinjaRenderer {
         case "sequence": switch v { case .list, .string, .dict: return true; default: return false }
         case "iterable": switch v { case .list, .string, .dict, .namespace: return true; default: return false }
         case "callable": if case .function = v { return true } else { return false }
-        case "lower": return v.text == v.text.lowercased()
-        case "upper": return v.text == v.text.uppercased()
-        case "odd": return Int(v.number ?? 0) % 2 != 0
-        case "even": return Int(v.number ?? 0) % 2 == 0
+        case "lower": let t = try str(v); return t == t.lowercased()
+        case "upper": let t = try str(v); return t == t.uppercased()
+        case "odd": return try integer(v.number ?? 0) % 2 != 0
+        case "even": return try integer(v.number ?? 0) % 2 == 0
         case "divisibleby":
-            let d = Int(args.first?.number ?? 1)
-            return d != 0 && Int(v.number ?? 0) % d == 0
+            let d = try integer(args.first?.number ?? 1)
+            let n = try integer(v.number ?? 0)
+            return d != 0 && n.remainderReportingOverflow(dividingBy: d).partialValue == 0
         case "equalto", "eq", "==", "sameas": return v.equals(args.first ?? .none)
         case "ne", "!=": return !v.equals(args.first ?? .none)
         case "lt", "lessthan", "<": return v.less(than: args.first ?? .none) ?? false
@@ -247,10 +330,11 @@ extension JinjaRenderer {
     func callMethod(_ object: JinjaValue, _ method: String, _ args: [JinjaValue], _ kwargs: JinjaDict) throws -> JinjaValue? {
         switch object {
         case .string(let s):
-            let a0 = args.first?.text
+            let a0 = try args.first.map(str)
+            try charge(s.utf8.count >> 4)
             switch method {
             case "startswith", "endswith":
-                let candidates: [String] = if case .list(let items)? = args.first { items.map(\.text) } else { [a0 ?? ""] }
+                let candidates: [String] = if case .list(let items)? = args.first { try items.map(str) } else { [a0 ?? ""] }
                 return .bool(candidates.contains { method == "startswith" ? s.hasPrefix($0) : s.hasSuffix($0) })
             case "strip", "lstrip", "rstrip":
                 let set = a0.map { CharacterSet(charactersIn: $0) } ?? .whitespacesAndNewlines
@@ -259,12 +343,12 @@ extension JinjaRenderer {
                 if method != "lstrip" { while let l = scalars.last, set.contains(l) { scalars.removeLast() } }
                 return .string(String(String.UnicodeScalarView(scalars)))
             case "split", "rsplit":
-                let limit = Int((args.count > 1 ? args[1] : kwargs["maxsplit"])?.number ?? -1)
+                let limit = try (args.count > 1 ? args[1] : kwargs["maxsplit"])?.number.map(integer) ?? -1
                 return .list(pythonSplit(s, separator: a0, limit: limit, fromRight: method == "rsplit").map { .string($0) })
             case "splitlines": return .list(s.components(separatedBy: .newlines).map { .string($0) })
             case "replace":
                 guard args.count >= 2 else { throw error("replace needs two arguments") }
-                return .string(s.replacingOccurrences(of: args[0].text, with: args[1].text))
+                return .string(try replacing(s, try str(args[0]), try str(args[1])))
             case "upper": return .string(s.uppercased())
             case "lower": return .string(s.lowercased())
             case "title": return .string(titleCase(s))
@@ -278,11 +362,17 @@ extension JinjaRenderer {
                 }
                 return .int(s.distance(from: s.startIndex, to: range.lowerBound))
             case "count": return .int(a0.map { $0.isEmpty ? s.count + 1 : s.components(separatedBy: $0).count - 1 } ?? 0)
-            case "join": return .string(try args.first.map { try iterate($0).map(\.text).joined(separator: s) } ?? "")
+            case "join": return .string(try args.first.map { try joined(try iterate($0), s) } ?? "")
             case "format":
                 var out = s
-                for a in args { if let r = out.range(of: "{}") { out.replaceSubrange(r, with: a.text) } }
-                for (k, v) in kwargs.entries { out = out.replacingOccurrences(of: "{\(k)}", with: v.text) }
+                for a in args {
+                    let text = try str(a)
+                    if let r = out.range(of: "{}") {
+                        try checkString(bytes: out.utf8.count + text.utf8.count)
+                        out.replaceSubrange(r, with: text)
+                    }
+                }
+                for (k, v) in kwargs.entries { out = try replacing(out, "{\(k)}", try str(v)) }
                 return .string(out)
             case "removeprefix": return .string(a0.map { s.hasPrefix($0) ? String(s.dropFirst($0.count)) : s } ?? s)
             case "removesuffix": return .string(a0.map { s.hasSuffix($0) ? String(s.dropLast($0.count)) : s } ?? s)

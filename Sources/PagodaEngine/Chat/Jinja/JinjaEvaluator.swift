@@ -1,17 +1,25 @@
 import Foundation
 
 /// Expressions: operators with Python's semantics, attribute and item access, calls.
+/// Integers are 64-bit: an operation whose result does not fit is an error (Python's would
+/// grow without bound), never a trap.
 extension JinjaRenderer {
     func evaluate(_ expr: JinjaExpr) throws -> JinjaValue {
+        try enter()
+        defer { leave() }
+        return try evaluateExpression(expr)
+    }
+
+    private func evaluateExpression(_ expr: JinjaExpr) throws -> JinjaValue {
         switch expr {
         case .literal(let v): return v
         case .name(let n): return lookup(n)
-        case .list(let items): return .list(try items.map(evaluate))
-        case .tuple(let items): return .list(try items.map(evaluate))
+        case .list(let items): return try checkNesting(.list(try items.map(evaluate)))
+        case .tuple(let items): return try checkNesting(.list(try items.map(evaluate)))
         case .dict(let pairs):
             var d = JinjaDict()
-            for (k, v) in pairs { d[value: try evaluate(k)] = try evaluate(v) }
-            return .dict(d)
+            for (k, v) in pairs { d[value: try hashable(try evaluate(k))] = try evaluate(v) }
+            return try checkNesting(.dict(d))
         case .attribute(let target, let name):
             return try attribute(try evaluate(target), name)
         case .index(let target, let indexExpr):
@@ -39,7 +47,10 @@ extension JinjaRenderer {
             case "not": return .bool(!v.truthy)
             case "-":
                 switch v {
-                case .int(let i): return .int(-i)
+                case .int(let i):
+                    let (r, overflow) = (0).subtractingReportingOverflow(i)
+                    guard !overflow else { throw overflowError("-", v, v) }
+                    return .int(r)
                 case .double(let d): return .double(-d)
                 default: throw error("bad operand type for unary -: '\(v.typeName)'")
                 }
@@ -78,21 +89,34 @@ extension JinjaRenderer {
             return .bool(op.count == 2 ? less || a.equals(b) : less)
         case "in": return .bool(try contains(r, l))
         case "not in": return .bool(!(try contains(r, l)))
-        case "~": return .string(l.text + r.text)
+        case "~":
+            let (a, b) = (try str(l), try str(r))
+            try checkString(bytes: a.utf8.count + b.utf8.count)
+            return .string(a + b)
         case "+":
             switch (l, r) {
-            case (.string(let a), .string(let b)): return .string(a + b)
-            case (.list(let a), .list(let b)): return .list(a + b)
+            case (.string(let a), .string(let b)):
+                try checkString(bytes: a.utf8.count + b.utf8.count)
+                return .string(a + b)
+            case (.list(let a), .list(let b)):
+                try checkList(count: a.count + b.count)
+                return .list(a + b)
             default: return try arithmetic(op, l, r)
             }
         case "*":
             switch (l, r) {
-            case (.string(let s), .int(let n)), (.int(let n), .string(let s)): return .string(String(repeating: s, count: max(0, n)))
-            case (.list(let a), .int(let n)), (.int(let n), .list(let a)): return .list(Array(repeating: a, count: max(0, n)).flatMap { $0 })
+            case (.string(let s), .int(let n)), (.int(let n), .string(let s)):
+                let (bytes, overflow) = s.utf8.count.multipliedReportingOverflow(by: max(0, n))
+                try checkString(bytes: overflow ? Int.max : bytes)
+                return .string(s.isEmpty ? "" : String(repeating: s, count: max(0, n)))
+            case (.list(let a), .int(let n)), (.int(let n), .list(let a)):
+                let (count, overflow) = a.count.multipliedReportingOverflow(by: max(0, n))
+                try checkList(count: overflow ? Int.max : count)
+                return .list(a.isEmpty ? [] : Array(repeating: a, count: max(0, n)).flatMap { $0 })
             default: return try arithmetic(op, l, r)
             }
         case "%":
-            if case .string(let format) = l { return .string(pythonPercentFormat(format, r)) }
+            if case .string(let format) = l { return .string(try pythonPercentFormat(format, r)) }
             return try arithmetic(op, l, r)
         default:
             return try arithmetic(op, l, r)
@@ -102,14 +126,25 @@ extension JinjaRenderer {
     private func arithmetic(_ op: String, _ l: JinjaValue, _ r: JinjaValue) throws -> JinjaValue {
         let failure = error("unsupported operand type(s) for \(op): '\(l.isUndefined ? "Undefined" : l.typeName)' and '\(r.isUndefined ? "Undefined" : r.typeName)'")
         if case .int(let a) = l, case .int(let b) = r {
+            func checked(_ result: (partialValue: Int, overflow: Bool)) throws -> JinjaValue {
+                guard !result.overflow else { throw overflowError(op, l, r) }
+                return .int(result.partialValue)
+            }
             switch op {
-            case "+": return .int(a &+ b)
-            case "-": return .int(a &- b)
-            case "*": return .int(a &* b)
+            case "+": return try checked(a.addingReportingOverflow(b))
+            case "-": return try checked(a.subtractingReportingOverflow(b))
+            case "*": return try checked(a.multipliedReportingOverflow(by: b))
             case "/": guard b != 0 else { throw error("division by zero") }; return .double(Double(a) / Double(b))
-            case "//": guard b != 0 else { throw error("integer division by zero") }; return .int(Int((Double(a) / Double(b)).rounded(.down)))
-            case "%": guard b != 0 else { throw error("modulo by zero") }; return .int(((a % b) + b) % b)
-            case "**": return b >= 0 ? .int(Int(pow(Double(a), Double(b)))) : .double(pow(Double(a), Double(b)))
+            case "//", "%":
+                guard b != 0 else { throw error(op == "%" ? "modulo by zero" : "integer division by zero") }
+                let q = a.dividedReportingOverflow(by: b), m = a.remainderReportingOverflow(dividingBy: b)
+                guard !q.overflow, !m.overflow else { throw overflowError(op, l, r) }
+                // Python rounds the quotient down, so the remainder takes the divisor's sign.
+                let adjust = m.partialValue != 0 && (m.partialValue < 0) != (b < 0)
+                return op == "%" ? .int(adjust ? m.partialValue + b : m.partialValue) : .int(adjust ? q.partialValue - 1 : q.partialValue)
+            case "**":
+                guard b >= 0 else { return .double(pow(Double(a), Double(b))) }
+                return .int(try power(a, b, l, r))
             default: throw failure
             }
         }
@@ -126,8 +161,31 @@ extension JinjaRenderer {
         }
     }
 
+    /// `a ** b` for `b >= 0` by repeated squaring, every step checked.
+    private func power(_ base: Int, _ exponent: Int, _ l: JinjaValue, _ r: JinjaValue) throws -> Int {
+        var result = 1, square = base, e = exponent
+        while e > 0 {
+            if e & 1 == 1 {
+                let p = result.multipliedReportingOverflow(by: square)
+                guard !p.overflow else { throw overflowError("**", l, r) }
+                result = p.partialValue
+            }
+            e >>= 1
+            if e > 0 {
+                let p = square.multipliedReportingOverflow(by: square)
+                guard !p.overflow else { throw overflowError("**", l, r) }
+                square = p.partialValue
+            }
+        }
+        return result
+    }
+
+    private func overflowError(_ op: String, _ l: JinjaValue, _ r: JinjaValue) -> JinjaError {
+        limitError("integer overflow in \(l.repr) \(op) \(r.repr) (integers are 64-bit here)")
+    }
+
     /// `%`-formatting of strings, for `%s` and `%d`.
-    private func pythonPercentFormat(_ format: String, _ args: JinjaValue) -> String {
+    private func pythonPercentFormat(_ format: String, _ args: JinjaValue) throws -> String {
         var values: [JinjaValue]
         if case .list(let items) = args { values = items } else { values = [args] }
         var out = ""
@@ -136,20 +194,41 @@ extension JinjaRenderer {
             guard c == "%", let spec = chars.popFirst() else { out.append(c); continue }
             switch spec {
             case "%": out.append("%")
-            case "s": out += values.isEmpty ? "" : values.removeFirst().text
-            case "d": out += values.isEmpty ? "" : String(Int(values.removeFirst().number ?? 0))
+            case "s": out += values.isEmpty ? "" : try str(values.removeFirst())
+            case "d": out += values.isEmpty ? "" : String(try integer(values.removeFirst().number ?? 0))
             default: out.append(c); out.append(spec)
             }
+            try checkString(bytes: out.utf8.count)
         }
         return out
+    }
+
+    /// `d` as an Int (toward zero), or an error where Python's `int()` would give a number
+    /// too large to hold or fail (nan, infinity).
+    func integer(_ d: Double) throws -> Int {
+        guard let i = Int(exactly: d.rounded(.towardZero)) else {
+            throw limitError("\(JinjaValue.pythonFloat(d)) is not an integer that fits in 64 bits")
+        }
+        return i
+    }
+
+    /// `key` if it can be a dict key (Python raises for lists and dicts).
+    func hashable(_ key: JinjaValue) throws -> JinjaValue {
+        switch key {
+        case .list, .dict: throw error("unhashable type: '\(key.typeName)'")
+        default: return key
+        }
     }
 
     func contains(_ container: JinjaValue, _ item: JinjaValue) throws -> Bool {
         switch container {
         case .string(let s):
             guard case .string(let sub) = item else { throw error("'in <string>' requires string as left operand, not \(item.typeName)") }
+            try charge(s.utf8.count >> 4)
             return sub.isEmpty || s.contains(sub)
-        case .list(let items): return items.contains { $0.equals(item) }
+        case .list(let items):
+            try charge(items.count)
+            return items.contains { $0.equals(item) }
         case .dict(let d): return d[value: item] != nil
         case .namespace(let n): return n.values[item.text] != nil
         case .undefined: return false  // jinja2's Undefined iterates as empty
@@ -172,27 +251,37 @@ extension JinjaRenderer {
             let index = i < 0 ? items.count + i : i
             return items.indices.contains(index) ? items[index] : .undefined("[\(i)]")
         case (.string(let s), .int(let i)):
+            try charge(s.utf8.count >> 4)
             let chars = Array(s)
             let index = i < 0 ? chars.count + i : i
             return chars.indices.contains(index) ? .string(String(chars[index])) : .undefined("[\(i)]")
-        case (.dict(let d), _): return d[value: key] ?? .undefined(key.text)
-        case (.namespace(let n), _): return n.values[key.text] ?? .undefined(key.text)
+        case (.dict(let d), _):
+            let name = try str(key)
+            return d[value: try hashable(key)] ?? .undefined(name)
+        case (.namespace(let n), _):
+            let name = try str(key)
+            return n.values[name] ?? .undefined(name)
         case (.undefined(let what), _): throw error("'\(what)' is undefined")
-        default: return .undefined(key.text)
+        default: return .undefined(try str(key))
         }
     }
 
     func slice(_ object: JinjaValue, _ start: JinjaValue?, _ stop: JinjaValue?, _ step: JinjaValue?) throws -> JinjaValue {
         func bounds(_ count: Int) throws -> [Int] {
-            let s = Int(step?.number ?? 1)
+            try charge(count)
+            // Bounds past the sequence's length clamp to it, as Python's do.
+            func index(_ v: JinjaValue?) throws -> Int? {
+                try v?.number.map { try integer(max(min($0, 1e18), -1e18)) }
+            }
+            let s = try index(step) ?? 1
             guard s != 0 else { throw error("slice step cannot be zero") }
-            func clamp(_ v: JinjaValue?, _ fallback: Int) -> Int {
-                guard let n = v?.number.map({ Int($0) }) else { return fallback }
+            func clamp(_ v: JinjaValue?, _ fallback: Int) throws -> Int {
+                guard let n = try index(v) else { return fallback }
                 let i = n < 0 ? n + count : n
                 return s > 0 ? min(max(i, 0), count) : min(max(i, -1), count - 1)
             }
-            let a = clamp(start, s > 0 ? 0 : count - 1)
-            let b = clamp(stop, s > 0 ? count : -1)
+            let a = try clamp(start, s > 0 ? 0 : count - 1)
+            let b = try clamp(stop, s > 0 ? count : -1)
             return Array(stride(from: a, to: b, by: s))
         }
         switch object {

@@ -9,8 +9,10 @@ enum JinjaJSON {
         var description: String { "invalid JSON: \(message)" }
     }
 
-    static func parse(_ text: String) throws -> JinjaValue {
-        var p = Parser(scalars: Array(text.unicodeScalars))
+    /// Parses `text`; arrays and objects may nest `maxDepth` deep (template values must stay
+    /// within `JinjaLimits.maxValueDepth`).
+    static func parse(_ text: String, maxDepth: Int = JinjaLimits.default.maxValueDepth) throws -> JinjaValue {
+        var p = Parser(scalars: Array(text.unicodeScalars), maxDepth: maxDepth)
         p.skipSpace()
         let value = try p.value()
         p.skipSpace()
@@ -20,7 +22,9 @@ enum JinjaJSON {
 
     private struct Parser {
         let scalars: [Unicode.Scalar]
+        let maxDepth: Int
         var i = 0
+        var depth = 0
 
         mutating func skipSpace() {
             while i < scalars.count, [" ", "\n", "\r", "\t"].contains(scalars[i]) { i += 1 }
@@ -35,6 +39,12 @@ enum JinjaJSON {
 
         mutating func value() throws -> JinjaValue {
             guard i < scalars.count else { throw ParseError(message: "unexpected end") }
+            let container = scalars[i] == "{" || scalars[i] == "["
+            if container {
+                guard depth < maxDepth else { throw ParseError(message: "arrays and objects nest deeper than \(maxDepth) levels at \(i)") }
+                depth += 1
+            }
+            defer { if container { depth -= 1 } }
             switch scalars[i] {
             case "{":
                 i += 1
@@ -89,7 +99,8 @@ enum JinjaJSON {
                         if (0xD800..<0xDC00).contains(code), i + 1 < scalars.count, scalars[i] == "\\", scalars[i + 1] == "u" {
                             i += 2
                             let low = try hex4()
-                            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                            // A high surrogate needs a low one; anything else stands for U+FFFD.
+                            code = (0xDC00..<0xE000).contains(low) ? 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00) : 0xFFFD
                         }
                         out.append(Unicode.Scalar(code) ?? "\u{FFFD}")
                     default: out.append(e)
@@ -118,34 +129,69 @@ enum JinjaJSON {
     }
 
     /// Python's `json.dumps(value, ensure_ascii=False, indent=indent, sort_keys=sortKeys)`.
-    static func dump(_ value: JinjaValue, indent: Int? = nil, sortKeys: Bool = false, level: Int = 0) -> String {
+    static func dump(_ value: JinjaValue, indent: Int? = nil, sortKeys: Bool = false) -> String {
+        var out = ""
+        _ = dump(value, into: &out, limit: .max, indent: indent, sortKeys: sortKeys)
+        return out
+    }
+
+    /// Appends the JSON of `value` to `out`; false, with `out` cut short, once it would pass
+    /// `limit` bytes. The cost is bounded by `limit`, however large the value or the indent.
+    static func dump(_ value: JinjaValue, into out: inout String, limit: Int, indent: Int?, sortKeys: Bool) -> Bool {
         let (itemSeparator, keySeparator) = indent == nil ? (", ", ": ") : (",", ": ")
-        func newline(_ depth: Int) -> String { indent.map { "\n" + String(repeating: " ", count: $0 * depth) } ?? "" }
-        switch value {
-        case .undefined, .none: return "null"
-        case .bool(let b): return b ? "true" : "false"
-        case .int(let i): return String(i)
-        case .double(let d):
-            if d.isNaN { return "NaN" }
-            if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
-            return JinjaValue.pythonFloat(d)
-        case .string(let s): return quote(s)
-        case .list(let items):
-            if items.isEmpty { return "[]" }
-            return "[" + newline(level + 1)
-                + items.map { dump($0, indent: indent, sortKeys: sortKeys, level: level + 1) }.joined(separator: itemSeparator + newline(level + 1))
-                + newline(level) + "]"
-        case .dict(let d):
-            if d.isEmpty { return "{}" }
-            var entries = d.pairs.map { (key: $0.key.text, value: $0.value) }
-            if sortKeys { entries.sort { $0.key < $1.key } }
-            return "{" + newline(level + 1)
-                + entries.map { quote($0.key) + keySeparator + dump($0.value, indent: indent, sortKeys: sortKeys, level: level + 1) }
-                    .joined(separator: itemSeparator + newline(level + 1))
-                + newline(level) + "}"
-        case .namespace(let n): return dump(.dict(n.values), indent: indent, sortKeys: sortKeys, level: level)
-        case .function(let f): return quote("<function \(f.name)>")
+        func put(_ s: String) -> Bool {
+            guard out.utf8.count + s.utf8.count <= limit else { return false }
+            out += s
+            return true
         }
+        func newline(_ depth: Int) -> Bool {
+            guard let indent else { return true }
+            let (width, overflow) = max(0, indent).multipliedReportingOverflow(by: depth)
+            guard !overflow, out.utf8.count + width < limit else { return false }
+            return put("\n" + String(repeating: " ", count: width))
+        }
+        var open: [ObjectIdentifier] = []
+        func write(_ v: JinjaValue, _ level: Int) -> Bool {
+            switch v {
+            case .undefined, .none: return put("null")
+            case .bool(let b): return put(b ? "true" : "false")
+            case .int(let i): return put(String(i))
+            case .double(let d):
+                if d.isNaN { return put("NaN") }
+                if d.isInfinite { return put(d > 0 ? "Infinity" : "-Infinity") }
+                return put(JinjaValue.pythonFloat(d))
+            case .string(let s):
+                guard out.utf8.count + s.utf8.count <= limit else { return false }
+                return put(quote(s))
+            case .list(let items):
+                if items.isEmpty { return put("[]") }
+                guard put("["), newline(level + 1) else { return false }
+                for (i, item) in items.enumerated() {
+                    if i > 0 { guard put(itemSeparator), newline(level + 1) else { return false } }
+                    guard write(item, level + 1) else { return false }
+                }
+                return newline(level) && put("]")
+            case .dict(let d):
+                if d.isEmpty { return put("{}") }
+                var entries = d.pairs.map { (key: $0.key.text, value: $0.value) }
+                if sortKeys { entries.sort { $0.key < $1.key } }
+                guard put("{"), newline(level + 1) else { return false }
+                for (i, entry) in entries.enumerated() {
+                    if i > 0 { guard put(itemSeparator), newline(level + 1) else { return false } }
+                    guard put(quote(entry.key)), put(keySeparator), write(entry.value, level + 1) else { return false }
+                }
+                return newline(level) && put("}")
+            case .namespace(let n):
+                // A namespace that contains itself cannot be written (Python: "Circular reference").
+                let id = ObjectIdentifier(n)
+                guard !open.contains(id) else { return false }
+                open.append(id)
+                defer { open.removeLast() }
+                return write(.dict(n.values), level)
+            case .function(let f): return put(quote("<function \(f.name)>"))
+            }
+        }
+        return write(value, 0)
     }
 
     static func quote(_ s: String) -> String {

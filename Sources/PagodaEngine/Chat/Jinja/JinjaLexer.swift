@@ -1,7 +1,8 @@
 /// An error in a template, at a line and column of its source (1-based), or raised while
-/// rendering (`raise_exception`, a type error, an undefined value used as an object).
+/// rendering (`raise_exception`, a type error, an undefined value used as an object), or a
+/// bound of `JinjaLimits` reached (`.limit`).
 public struct JinjaError: Error, CustomStringConvertible, Equatable {
-    public enum Kind: Sendable, Equatable { case syntax, runtime, raised }
+    public enum Kind: Sendable, Equatable { case syntax, runtime, raised, limit }
     public let kind: Kind
     public let message: String
     public let line: Int

@@ -1,14 +1,22 @@
 /// Parses the segments of a template into nodes: statements nest by their `end…` tags,
 /// expressions by Jinja's precedence (conditional < or < and < not < comparison < + - <
 /// ~ < * / // % < ** < unary < filters, tests, calls, attributes).
+///
+/// Blocks and expressions nest at most `limits.maxDepth` deep: deeper input is a `.limit`
+/// error before the parser's own recursion could exhaust the stack.
 struct JinjaParser {
     private let segments: [JinjaSegment]
+    private let limits: JinjaLimits
     private var position = 0
+    private var depth = 0
 
-    init(segments: [JinjaSegment]) { self.segments = segments }
+    init(segments: [JinjaSegment], limits: JinjaLimits) {
+        self.segments = segments
+        self.limits = limits
+    }
 
-    static func parse(_ template: String) throws -> [JinjaNode] {
-        var parser = JinjaParser(segments: try JinjaLexer.segments(of: template))
+    static func parse(_ template: String, limits: JinjaLimits = .default) throws -> [JinjaNode] {
+        var parser = JinjaParser(segments: try JinjaLexer.segments(of: template), limits: limits)
         let (nodes, end) = try parser.parseBlock(until: [])
         if let end { throw JinjaError(kind: .syntax, message: "unexpected '\(end.name)'", line: end.line, column: end.column) }
         return nodes
@@ -23,6 +31,8 @@ struct JinjaParser {
 
     /// Nodes up to a statement whose first word is in `enders` (returned, consumed), or the end.
     mutating func parseBlock(until enders: Set<String>) throws -> ([JinjaNode], BlockEnd?) {
+        depth += 1
+        defer { depth -= 1 }
         var nodes: [JinjaNode] = []
         while position < segments.count {
             let segment = segments[position]
@@ -30,14 +40,17 @@ struct JinjaParser {
             switch segment {
             case .text(let t): nodes.append(.text(t))
             case .output(let tokens, let line, let column):
-                var p = ExprParser(tokens: tokens, line: line, column: column)
+                var p = ExprParser(tokens: tokens, line: line, column: column, maxDepth: limits.maxDepth)
                 let expr = try p.parseExpression()
                 try p.expectEnd()
                 nodes.append(.output(expr, line: line, column: column))
             case .statement(let tokens, let line, let column):
-                var p = ExprParser(tokens: tokens, line: line, column: column)
+                var p = ExprParser(tokens: tokens, line: line, column: column, maxDepth: limits.maxDepth)
                 guard case .name(let keyword) = p.next()?.kind else { throw p.error("expected a statement name") }
                 if enders.contains(keyword) { return (nodes, BlockEnd(name: keyword, tokens: p, line: line, column: column)) }
+                guard depth < limits.maxDepth else {
+                    throw JinjaError(kind: .limit, message: "blocks nest deeper than \(limits.maxDepth) levels", line: line, column: column)
+                }
                 nodes.append(try parseStatement(keyword, &p, line: line, column: column))
             }
         }
@@ -157,16 +170,32 @@ struct JinjaParser {
 }
 
 /// Expressions from the tokens of one tag.
+///
+/// Every level of recursion, and every link of a left-nested chain (`a + b + c`, `x|f|g`,
+/// `a.b.c`), counts one against `maxDepth`, which bounds the depth of the tree built and so
+/// the recursion of whatever walks it later.
 struct ExprParser {
     let tokens: [JinjaToken]
     let line: Int
     let column: Int
+    let maxDepth: Int
     var index = 0
+    private var depth = 0
 
-    init(tokens: [JinjaToken], line: Int, column: Int) {
+    init(tokens: [JinjaToken], line: Int, column: Int, maxDepth: Int = JinjaLimits.default.maxDepth) {
         self.tokens = tokens
         self.line = line
         self.column = column
+        self.maxDepth = maxDepth
+    }
+
+    /// One level deeper; the caller restores `depth` when it returns.
+    private mutating func descend() throws {
+        depth += 1
+        guard depth <= maxDepth else {
+            let t = index < tokens.count ? tokens[index] : tokens.last
+            throw JinjaError(kind: .limit, message: "expression nests deeper than \(maxDepth) levels", line: t?.line ?? line, column: t?.column ?? column)
+        }
     }
 
     func error(_ message: String) -> JinjaError {
@@ -218,8 +247,12 @@ struct ExprParser {
     }
 
     mutating func parseExpression() throws -> JinjaExpr {
+        let entry = depth
+        defer { depth = entry }
+        try descend()
         var expr = try parseOr()
         while skip(name: "if") {
+            try descend()
             let condition = try parseOr()
             let otherwise = skip(name: "else") ? try parseExpression() : nil
             expr = .conditional(then: expr, condition: condition, otherwise: otherwise)
@@ -229,30 +262,50 @@ struct ExprParser {
 
     mutating func parseOr() throws -> JinjaExpr {
         var left = try parseAnd()
-        while skip(name: "or") { left = .binary("or", left, try parseAnd()) }
+        let entry = depth
+        defer { depth = entry }
+        while skip(name: "or") {
+            try descend()
+            left = .binary("or", left, try parseAnd())
+        }
         return left
     }
 
     mutating func parseAnd() throws -> JinjaExpr {
         var left = try parseNot()
-        while skip(name: "and") { left = .binary("and", left, try parseNot()) }
+        let entry = depth
+        defer { depth = entry }
+        while skip(name: "and") {
+            try descend()
+            left = .binary("and", left, try parseNot())
+        }
         return left
     }
 
     mutating func parseNot() throws -> JinjaExpr {
-        if skip(name: "not") { return .unary("not", try parseNot()) }
+        if skip(name: "not") {
+            let entry = depth
+            defer { depth = entry }
+            try descend()
+            return .unary("not", try parseNot())
+        }
         return try parseCompare()
     }
 
     mutating func parseCompare() throws -> JinjaExpr {
+        let entry = depth
+        defer { depth = entry }
         var left = try parseMath1()
         while true {
             if case .op(let op)? = current?.kind, ["==", "!=", "<", ">", "<=", ">="].contains(op) {
+                try descend()
                 index += 1
                 left = .binary(op, left, try parseMath1())
             } else if skip(name: "in") {
+                try descend()
                 left = .binary("in", left, try parseMath1())
             } else if peekIs(name: "not"), index + 1 < tokens.count, tokens[index + 1].kind == .name("in") {
+                try descend()
                 index += 2
                 left = .binary("not in", left, try parseMath1())
             } else {
@@ -262,8 +315,11 @@ struct ExprParser {
     }
 
     mutating func parseMath1() throws -> JinjaExpr {
+        let entry = depth
+        defer { depth = entry }
         var left = try parseConcat()
         while case .op(let op)? = current?.kind, op == "+" || op == "-" {
+            try descend()
             index += 1
             left = .binary(op, left, try parseConcat())
         }
@@ -272,13 +328,21 @@ struct ExprParser {
 
     mutating func parseConcat() throws -> JinjaExpr {
         var left = try parseMath2()
-        while skip(op: "~") { left = .binary("~", left, try parseMath2()) }
+        let entry = depth
+        defer { depth = entry }
+        while skip(op: "~") {
+            try descend()
+            left = .binary("~", left, try parseMath2())
+        }
         return left
     }
 
     mutating func parseMath2() throws -> JinjaExpr {
+        let entry = depth
+        defer { depth = entry }
         var left = try parsePow()
         while case .op(let op)? = current?.kind, ["*", "/", "//", "%"].contains(op) {
+            try descend()
             index += 1
             left = .binary(op, left, try parsePow())
         }
@@ -287,11 +351,19 @@ struct ExprParser {
 
     mutating func parsePow() throws -> JinjaExpr {
         var left = try parseUnary(withFilter: true)
-        while skip(op: "**") { left = .binary("**", left, try parseUnary(withFilter: true)) }
+        let entry = depth
+        defer { depth = entry }
+        while skip(op: "**") {
+            try descend()
+            left = .binary("**", left, try parseUnary(withFilter: true))
+        }
         return left
     }
 
     mutating func parseUnary(withFilter: Bool) throws -> JinjaExpr {
+        let entry = depth
+        defer { depth = entry }
+        try descend()
         var node: JinjaExpr
         if skip(op: "-") {
             node = .unary("-", try parseUnary(withFilter: false))
@@ -347,8 +419,11 @@ struct ExprParser {
     }
 
     mutating func parsePostfix(_ start: JinjaExpr) throws -> JinjaExpr {
+        let entry = depth
+        defer { depth = entry }
         var node = start
         while true {
+            if peekIs(op: ".") || peekIs(op: "[") || peekIs(op: "(") { try descend() }
             if skip(op: ".") {
                 guard let t = next() else { throw error("expected an attribute") }
                 switch t.kind {
@@ -403,8 +478,11 @@ struct ExprParser {
     }
 
     mutating func parseFilterExpression(_ start: JinjaExpr) throws -> JinjaExpr {
+        let entry = depth
+        defer { depth = entry }
         var node = start
         while true {
+            if peekIs(op: "|") || peekIs(name: "is") || peekIs(op: "(") { try descend() }
             if skip(op: "|") {
                 let (name, args, kwargs) = try parseFilterCall()
                 node = .filter(node, name, args, kwargs)

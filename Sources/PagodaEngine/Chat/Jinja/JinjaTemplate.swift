@@ -2,23 +2,30 @@ import Foundation
 
 /// A parsed Jinja template, rendered the way Hugging Face transformers renders chat
 /// templates (`trim_blocks`, `lstrip_blocks`, loop controls, `raise_exception`,
-/// `strftime_now`, a `tojson` that keeps non-ASCII text).
+/// `strftime_now`, a `tojson` that keeps non-ASCII text), within `limits`.
 public struct JinjaTemplate: @unchecked Sendable {
     let nodes: [JinjaNode]
     /// The clock `strftime_now` reads (tests pin it).
     public var now: @Sendable () -> Date = { Date() }
+    public let limits: JinjaLimits
 
-    /// Parses `source`; a syntax error names its line and column.
-    public init(_ source: String) throws {
-        nodes = try JinjaParser.parse(source)
+    /// Parses `source`; a syntax error names its line and column. Runs on a thread of its
+    /// own with `limits.stackBytes` of stack.
+    public init(_ source: String, limits: JinjaLimits = .default) throws {
+        self.limits = limits
+        nodes = try withLargeStack(bytes: limits.stackBytes) { try JinjaParser.parse(source, limits: limits) }
     }
 
-    /// Renders with `variables` as the template's globals.
+    /// Renders with `variables` as the template's globals. Runs on a thread of its own
+    /// with `limits.stackBytes` of stack; every value the render builds is released there.
     public func render(_ variables: [String: JinjaValue]) throws -> String {
-        let renderer = JinjaRenderer(globals: variables, now: now)
-        var out = ""
-        try renderer.render(nodes, into: &out)
-        return out
+        let nodes = nodes, now = now, limits = limits
+        return try withLargeStack(bytes: limits.stackBytes) {
+            let renderer = JinjaRenderer(globals: variables, now: now, limits: limits)
+            var out = ""
+            try renderer.render(nodes, into: &out)
+            return out
+        }
     }
 }
 
@@ -27,20 +34,113 @@ enum JinjaLoopControl: Error { case breakLoop, continueLoop }
 
 /// Evaluates nodes against a stack of scopes. Loops and macros push scopes; `set` writes the
 /// innermost (so, as in Jinja, a `set` inside a loop does not survive the loop).
+///
+/// Every node and expression entered counts against `limits.maxDepth` and `maxWork`; every
+/// string and list built is checked against its bound before it is built (see `JinjaLimits`).
 final class JinjaRenderer: @unchecked Sendable {
     var scopes: [[String: JinjaValue]]
     let now: @Sendable () -> Date
+    let limits: JinjaLimits
     var line = 1
     var column = 1
+    private var depth = 0
+    private var work = 0
 
-    init(globals: [String: JinjaValue], now: @escaping @Sendable () -> Date) {
+    init(globals: [String: JinjaValue], now: @escaping @Sendable () -> Date, limits: JinjaLimits = .default) {
         self.now = now
+        self.limits = limits
         scopes = [[:], globals]
         scopes[0] = builtinGlobals()
     }
 
     func error(_ message: String) -> JinjaError {
         JinjaError(kind: .runtime, message: message, line: line, column: column)
+    }
+
+    func limitError(_ message: String) -> JinjaError {
+        JinjaError(kind: .limit, message: message, line: line, column: column)
+    }
+
+    // MARK: - Bounds
+
+    /// One level deeper and one unit of work; `leave()` when done.
+    @inline(__always) func enter() throws {
+        depth += 1
+        work += 1
+        guard depth <= limits.maxDepth else { throw limitError("rendering nests deeper than \(limits.maxDepth) levels (macro recursion?)") }
+        guard work <= limits.maxWork else { throw limitError("rendering takes more than \(limits.maxWork) steps (a loop too long?)") }
+    }
+
+    @inline(__always) func leave() { depth -= 1 }
+
+    /// `units` of work (items touched, or 16-byte chunks of text).
+    @inline(__always) func charge(_ units: Int) throws {
+        work += units
+        guard work <= limits.maxWork else { throw limitError("rendering takes more than \(limits.maxWork) steps (a loop too long?)") }
+    }
+
+    /// Checks a string about to be built of `bytes` and charges for it.
+    func checkString(bytes: Int) throws {
+        guard bytes <= limits.maxStringBytes else { throw limitError("a string of \(bytes) bytes is longer than the limit of \(limits.maxStringBytes)") }
+        try charge(bytes >> 4)
+    }
+
+    /// Checks a list about to be built of `count` items and charges for it.
+    func checkList(count: Int) throws {
+        guard count <= limits.maxListItems else { throw limitError("a list of \(count) items is longer than the limit of \(limits.maxListItems)") }
+        try charge(count)
+    }
+
+    /// `value` once its nesting is known to be within `maxValueDepth` (for values that
+    /// wrap others: literals, `dict()`, `namespace()`, attributes set on a namespace).
+    func checkNesting(_ value: JinjaValue) throws -> JinjaValue {
+        var visited = 0
+        func fits(_ v: JinjaValue, _ room: Int) -> Bool {
+            visited += 1
+            switch v {
+            case .list(let items):
+                return room > 0 && items.allSatisfy { $0.isScalar || fits($0, room - 1) }
+            case .dict(let d):
+                return room > 0 && d.pairs.allSatisfy { $0.value.isScalar || fits($0.value, room - 1) }
+            case .namespace(let n):
+                return room > 0 && n.values.pairs.allSatisfy { $0.value.isScalar || fits($0.value, room - 1) }
+            default:
+                return true
+            }
+        }
+        let ok = fits(value, limits.maxValueDepth)
+        try charge(visited)
+        guard ok else { throw limitError("a value nests lists, dicts or namespaces deeper than \(limits.maxValueDepth) levels") }
+        return value
+    }
+
+    /// Python `str(value)`, as `{{ value }}` prints it, within `maxStringBytes`.
+    func str(_ value: JinjaValue) throws -> String {
+        if case .string(let s) = value { return s }
+        var out = ""
+        guard value.appendText(to: &out, limit: limits.maxStringBytes) else {
+            throw limitError("the text of a \(value.typeName) is longer than the limit of \(limits.maxStringBytes) bytes")
+        }
+        try charge(out.utf8.count >> 4)
+        return out
+    }
+
+    /// Python `repr(value)`, within `maxStringBytes`.
+    func repr(_ value: JinjaValue) throws -> String {
+        var out = ""
+        guard value.appendRepr(to: &out, limit: limits.maxStringBytes) else {
+            throw limitError("the repr of a \(value.typeName) is longer than the limit of \(limits.maxStringBytes) bytes")
+        }
+        try charge(out.utf8.count >> 4)
+        return out
+    }
+
+    /// Appends rendered text, within `maxOutputBytes`.
+    func emit(_ text: String, into out: inout String) throws {
+        let total = out.utf8.count + text.utf8.count
+        guard total <= limits.maxOutputBytes else { throw limitError("the rendered text passes the limit of \(limits.maxOutputBytes) bytes") }
+        try charge(text.utf8.count >> 4)
+        out += text
     }
 
     func lookup(_ name: String) -> JinjaValue {
@@ -61,12 +161,14 @@ final class JinjaRenderer: @unchecked Sendable {
     }
 
     func render(_ node: JinjaNode, into out: inout String) throws {
+        try enter()
+        defer { leave() }
         switch node {
         case .text(let t):
-            out += t
+            try emit(t, into: &out)
         case .output(let expr, let l, let c):
             line = l; column = c
-            out += try evaluate(expr).text
+            try emit(try str(try evaluate(expr)), into: &out)
         case .ifBlock(let branches, let otherwise):
             for (condition, body) in branches where try evaluate(condition).truthy {
                 return try render(body, into: &out)
@@ -82,7 +184,7 @@ final class JinjaRenderer: @unchecked Sendable {
                 guard case .namespace(let ns) = lookup(targets[0]) else {
                     throw error("cannot set attribute '\(attribute)' of \(lookup(targets[0]).typeName)")
                 }
-                ns.values[attribute] = value
+                ns.values[attribute] = try checkNesting(value)
             } else if targets.count == 1 {
                 assign(targets[0], value)
             } else {
@@ -104,14 +206,14 @@ final class JinjaRenderer: @unchecked Sendable {
             guard case .call(let target, let args, let kwargs) = call else { throw error("call block needs a macro call") }
             let function = try evaluate(target)
             guard case .function(let f) = function else { throw error("\(function.typeName) is not callable") }
-            out += try f.call(args.map(evaluate), try keywords(kwargs), caller).text
+            try emit(try str(try f.call(args.map(evaluate), try keywords(kwargs), caller)), into: &out)
         case .filterBlock(let filters, let body, let l, let c):
             var text = ""
             try render(body, into: &text)
             line = l; column = c
             var value = JinjaValue.string(text)
             for (f, args, kwargs) in filters { value = try applyFilter(f, value, args.map(evaluate), try keywords(kwargs)) }
-            out += value.text
+            try emit(try str(value), into: &out)
         case .breakLoop: throw JinjaLoopControl.breakLoop
         case .continueLoop: throw JinjaLoopControl.continueLoop
         }
@@ -119,6 +221,7 @@ final class JinjaRenderer: @unchecked Sendable {
 
     private func renderFor(_ targets: [String], _ iterableExpr: JinjaExpr, _ filter: JinjaExpr?, _ body: [JinjaNode], _ otherwise: [JinjaNode], into out: inout String) throws {
         var items = try iterate(try evaluate(iterableExpr))
+        try charge(items.count)
         scopes.append([:])
         defer { scopes.removeLast() }
         func bind(_ item: JinjaValue) throws {
@@ -157,6 +260,7 @@ final class JinjaRenderer: @unchecked Sendable {
                 args.isEmpty ? .none : args[i % args.count]
             })
             assign("loop", .dict(loop))
+            try charge(1)
             do {
                 try render(body, into: &out)
             } catch JinjaLoopControl.continueLoop {
@@ -188,10 +292,10 @@ final class JinjaRenderer: @unchecked Sendable {
                 }
             }
             if args.count > parameters.count { extra = Array(args[parameters.count...]) }
-            self.assign("varargs", .list(extra))
+            self.assign("varargs", try self.checkNesting(.list(extra)))
             var rest = JinjaDict()
             for (k, v) in kwargs.entries where !parameters.contains(where: { $0.0 == k }) { rest[k] = v }
-            self.assign("kwargs", .dict(rest))
+            self.assign("kwargs", try self.checkNesting(.dict(rest)))
             if let caller { self.assign("caller", caller) }
             var text = ""
             try self.render(body, into: &text)
@@ -210,7 +314,9 @@ final class JinjaRenderer: @unchecked Sendable {
         switch value {
         case .list(let items): return items
         case .dict(let d): return d.keyValues
-        case .string(let s): return s.map { .string(String($0)) }
+        case .string(let s):
+            try checkList(count: s.utf8.count)
+            return s.map { .string(String($0)) }
         case .undefined: return []
         case .namespace(let n): return n.values.keys.map { .string($0) }
         default: throw error("'\(value.typeName)' object is not iterable")

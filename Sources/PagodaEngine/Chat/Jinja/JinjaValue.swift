@@ -42,18 +42,73 @@ public indirect enum JinjaValue: Sendable {
 
     /// Python `repr()`.
     public var repr: String {
+        var out = ""
+        _ = appendRepr(to: &out, limit: .max)
+        return out
+    }
+
+    /// Not a container: no list, dict or namespace inside.
+    var isScalar: Bool {
         switch self {
-        case .undefined: ""
-        case .none: "None"
-        case .bool(let b): b ? "True" : "False"
-        case .int(let i): String(i)
-        case .double(let d): Self.pythonFloat(d)
-        case .string(let s): Self.pythonRepr(s)
-        case .list(let items): "[" + items.map(\.repr).joined(separator: ", ") + "]"
-        case .dict(let d): "{" + d.pairs.map { "\($0.key.repr): \($0.value.repr)" }.joined(separator: ", ") + "}"
-        case .function(let f): "<function \(f.name)>"
-        case .namespace(let n): "<Namespace \(n.values.entries.map { "\($0.key)=\($0.value.repr)" }.joined(separator: ", "))>"
+        case .list, .dict, .namespace: false
+        default: true
         }
+    }
+
+    /// Appends `str(self)` to `out`; false, with `out` cut short, once `out` would pass
+    /// `limit` bytes. The cost is bounded by `limit`, however large the value.
+    func appendText(to out: inout String, limit: Int) -> Bool {
+        guard case .string(let s) = self else { return appendRepr(to: &out, limit: limit) }
+        guard out.utf8.count + s.utf8.count <= limit else { return false }
+        out += s
+        return true
+    }
+
+    /// Appends `repr(self)` to `out`, as `appendText` does. A namespace that contains itself
+    /// prints `...` where it recurs, as Python's containers do.
+    func appendRepr(to out: inout String, limit: Int) -> Bool {
+        var open: [ObjectIdentifier] = []
+        func put(_ s: String) -> Bool {
+            guard out.utf8.count + s.utf8.count <= limit else { return false }
+            out += s
+            return true
+        }
+        func write(_ v: JinjaValue) -> Bool {
+            switch v {
+            case .undefined: return true
+            case .none: return put("None")
+            case .bool(let b): return put(b ? "True" : "False")
+            case .int(let i): return put(String(i))
+            case .double(let d): return put(Self.pythonFloat(d))
+            case .string(let s):
+                guard out.utf8.count + s.utf8.count <= limit else { return false }
+                return put(Self.pythonRepr(s))
+            case .list(let items):
+                guard put("[") else { return false }
+                for (i, item) in items.enumerated() {
+                    guard i == 0 || put(", "), write(item) else { return false }
+                }
+                return put("]")
+            case .dict(let d):
+                guard put("{") else { return false }
+                for (i, pair) in d.pairs.enumerated() {
+                    guard i == 0 || put(", "), write(pair.key), put(": "), write(pair.value) else { return false }
+                }
+                return put("}")
+            case .function(let f): return put("<function \(f.name)>")
+            case .namespace(let n):
+                let id = ObjectIdentifier(n)
+                if open.contains(id) { return put("...") }
+                open.append(id)
+                defer { open.removeLast() }
+                guard put("<Namespace ") else { return false }
+                for (i, entry) in n.values.entries.enumerated() {
+                    guard i == 0 || put(", "), put(entry.key), put("="), write(entry.value) else { return false }
+                }
+                return put(">")
+            }
+        }
+        return write(self)
     }
 
     static func pythonFloat(_ d: Double) -> String {
@@ -154,7 +209,11 @@ public struct JinjaDict: Sendable {
         case .double(let d): d == d.rounded() && abs(d) < 1e18 ? "n" + String(Int(d)) : "d" + String(d)
         case .bool(let b): "n" + (b ? "1" : "0")
         case .none: "none"
-        default: "?" + key.repr
+        case .namespace(let n): "o" + String(describing: ObjectIdentifier(n))
+        case .function(let f): "f" + f.name
+        case .undefined: "u"
+        // Not hashable in Python; the renderer refuses them before they get here.
+        case .list, .dict: "?" + key.repr
         }
     }
 
