@@ -5,7 +5,7 @@
 ///
 /// The defaults sit far above what real templates need (the 205 fixture renderings use at
 /// most a few thousand work units and a nesting of about ten) and far below what would hurt:
-/// a render at the limits takes well under two seconds and a few hundred MiB at most.
+/// a render at the limits takes a few seconds and a few hundred MiB at most.
 public struct JinjaLimits: Sendable, Equatable {
     /// Deepest nesting of blocks and of expressions the parser accepts, and of nodes,
     /// expressions and macro calls the renderer enters. Each level costs native stack;
@@ -15,10 +15,14 @@ public struct JinjaLimits: Sendable, Equatable {
     /// Deepest nesting of lists, dicts and namespaces inside one value. Values are
     /// released recursively, so their depth must be bounded where they are built.
     public var maxValueDepth = 100
-    /// Units of work one render may take: one per node rendered, expression evaluated or
-    /// item iterated, plus one per item or per 16 bytes of every list or string built,
-    /// copied or scanned. About 10 ns each: the default bounds a render to roughly 1 s.
-    public var maxWork = 100_000_000
+    /// Units of work one render may take: one per node rendered or expression evaluated,
+    /// `loopIterationWork` per loop iteration, plus one per item or per 16 bytes of every
+    /// list or string built, copied or scanned. A unit takes 0.1–0.4 µs here, so the default
+    /// bounds a render to a few seconds; a chat template over a long conversation takes
+    /// tens of thousands.
+    public var maxWork = 10_000_000
+    /// Work units one loop iteration counts (it binds the loop variable and `loop`).
+    public var loopIterationWork = 8
     /// Bytes of the rendered text.
     public var maxOutputBytes = 8 << 20
     /// Bytes of any string a template builds (UTF-8).

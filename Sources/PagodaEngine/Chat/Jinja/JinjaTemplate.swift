@@ -260,7 +260,7 @@ final class JinjaRenderer: @unchecked Sendable {
                 args.isEmpty ? .none : args[i % args.count]
             })
             assign("loop", .dict(loop))
-            try charge(1)
+            try charge(limits.loopIterationWork)
             do {
                 try render(body, into: &out)
             } catch JinjaLoopControl.continueLoop {
