@@ -29,8 +29,12 @@ struct ModelOptions: ParsableArguments {
 enum Terminal {
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
+    /// Writes `text` and a newline to stderr; control characters in it (which could come
+    /// from a model file) are escaped, lines kept.
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        let safe = text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { UntrustedText.escaped(String($0), limit: 2000) }.joined(separator: "\n")
+        FileHandle.standardError.write(Data((safe + "\n").utf8))
     }
 
     /// Pulls `model` into the store with progress on stderr.

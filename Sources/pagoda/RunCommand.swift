@@ -52,7 +52,9 @@ struct RunCommand: AsyncParsableCommand {
             var messages: [ChatMessage] = []
             if let system = try reportingErrors({ try systemPrompt.resolve() }) { messages.append(ChatMessage(.system, system)) }
             messages.append(ChatMessage(.user, prompt))
-            context = try reportingErrors { try engine.applyChatTemplate(messages, using: template) }
+            let prompt = engine.prompt(for: messages, using: template)
+            if let warning = prompt.warning { Terminal.printError("pagoda: \(warning)") }
+            context = prompt.tokens
         }
         var request = Engine.Request(sequence: engine.model.cache.createSequence(), context: context)
         request.sampling = sampling.parameters

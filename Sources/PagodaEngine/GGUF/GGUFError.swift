@@ -14,5 +14,9 @@ public struct GGUFError: Error, Equatable, CustomStringConvertible, Sendable {
         self.problem = problem
     }
 
-    public var description: String { "\(file): \(field): \(problem)" }
+    /// One line; the parts can hold text from the file, so they are printed escaped
+    /// (`UntrustedText`) and cut to a readable length.
+    public var description: String {
+        "\(UntrustedText.escaped(file, limit: 120)): \(UntrustedText.escaped(field, limit: 160)): \(UntrustedText.escaped(problem, limit: 400))"
+    }
 }

@@ -93,10 +93,11 @@ public indirect enum GGUFValue: Equatable, Sendable {
         }
     }
 
-    /// A short human rendering: scalars as themselves, strings quoted, arrays by type and length.
+    /// A short human rendering: scalars as themselves, strings quoted (escaped and cut to
+    /// 60 characters), arrays by type and length.
     public var summary: String {
         switch self {
-        case .string(let s): "\"\(s)\""
+        case .string(let s): "\"\(UntrustedText.escaped(s, limit: 60))\""
         case .bool(let b): b ? "true" : "false"
         case .float32(let v): "\(v)"
         case .float64(let v): "\(v)"

@@ -57,6 +57,27 @@ public final class Engine: @unchecked Sendable {
         return tokenizer.encode(text, addSpecial: false, parseSpecial: true)
     }
 
+    /// A prompt ready to generate from, and why it is not in the template asked for.
+    public struct Prompt: Sendable {
+        public var tokens: [TokenID]
+        /// Set when the template failed while rendering and ChatML was used instead.
+        public var warning: String?
+    }
+
+    /// The prompt tokens for `messages`, as `applyChatTemplate`; when the template fails
+    /// while rendering (it raised, or passed a bound of `JinjaLimits`), the same messages in
+    /// ChatML and the reason. The turn is never lost to a template.
+    public func prompt(for messages: [ChatMessage], using template: ChatTemplate? = nil) -> Prompt {
+        let chosen = template ?? self.template
+        do {
+            return Prompt(tokens: try applyChatTemplate(messages, using: chosen))
+        } catch {
+            let fallback = ChatMLTemplate()
+            let tokens = tokenizer.encode(fallback.render(messages, addGenerationPrompt: true), addSpecial: false, parseSpecial: true)
+            return Prompt(tokens: tokens, warning: "the chat template '\(chosen.name)' failed while rendering (\(error)); using ChatML for this prompt")
+        }
+    }
+
     public struct Request: Sendable {
         public var sequence: SequenceID
         /// The whole context: what the cache already holds for `sequence` is reused.
@@ -104,6 +125,11 @@ public final class Engine: @unchecked Sendable {
             emit(.finished(reason, stats))
         }
         guard !r.context.isEmpty else { return finish(.failed("the prompt is empty")) }
+        // A prompt past the model's context fails before any of it is computed.
+        let contextLength = model.config.contextLength
+        guard r.context.count < contextLength else {
+            return finish(.failed("the prompt is \(r.context.count) tokens, more than the model's context of \(contextLength) leaves room for (at least one token must follow)"))
+        }
         // A prompt the whole pool cannot hold fails before it preempts anything.
         let poolTokens = model.cache.pool.blockCount * model.cache.layout.blockTokens
         guard r.context.count < poolTokens else {

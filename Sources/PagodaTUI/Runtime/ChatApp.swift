@@ -118,14 +118,9 @@ public final class ChatApp {
         let cache = engine.model.cache
         let seq = sequence ?? cache.createSequence()
         if sequence == nil { inbox.post(.sequenceAssigned(conversation: conversation, seq)) }
-        let context: [TokenID]
-        do {
-            context = try engine.applyChatTemplate(messages)
-        } catch {
-            inbox.post(.generation(id: id, .finished(.failed("chat template: \(error)"), GenerationStats())))
-            return
-        }
-        var request = Engine.Request(sequence: seq, context: context)
+        let prompt = engine.prompt(for: messages)
+        if let warning = prompt.warning { inbox.post(.notice(warning)) }
+        var request = Engine.Request(sequence: seq, context: prompt.tokens)
         request.sampling = settings.sampling
         request.maxTokens = settings.maxTokens
         let focused = self.focused

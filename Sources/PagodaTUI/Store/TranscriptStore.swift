@@ -21,9 +21,19 @@ public final class TranscriptStore {
     private var saved: [Int64: [TranscriptEntry]] = [:]
     private var savedSystemPrompts: [Int64: String?] = [:]
 
-    /// Opens (creating if needed) the database at `url`.
+    /// Opens (creating if needed) the database at `url`. It holds chat history, so it is
+    /// private to its owner: a folder it creates is 0700, and the file is 0600 (made so when
+    /// created, and tightened when an older one was more open). SQLite gives its journal
+    /// files the database's permissions.
     public convenience init(url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let folder = url.deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: folder.path) {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let fd = open(url.path, O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path]) }
+        fchmod(fd, 0o600)
+        close(fd)
         try self.init(database: DatabaseQueue(path: url.path))
     }
 

@@ -33,6 +33,7 @@ enum TinyModel {
         writer.set("\(a).context_length", .uint32(UInt32(s.context)))
         writer.set("tokenizer.ggml.model", .string("gpt2"))
         writer.set("tokenizer.ggml.tokens", .array(.string, (0..<s.vocabulary).map { .string("t\($0)") }))
+        writer.set("tokenizer.ggml.merges", .array(.string, []))
 
         func add(_ name: String, _ shape: [Int], _ type: GGMLType, scale: Float) throws {
             let n = shape.reduce(1, *)

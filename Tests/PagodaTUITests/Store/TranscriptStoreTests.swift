@@ -9,6 +9,24 @@ final class TranscriptStoreTests: XCTestCase {
         FileManager.default.temporaryDirectory.appendingPathComponent("pagoda-transcripts-\(UUID().uuidString).sqlite")
     }
 
+    func testTheStoreIsPrivateToItsOwner() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pagoda-home-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = folder.appendingPathComponent("transcripts.sqlite")
+        var conversation = Conversation(number: 1, systemPrompt: nil)
+        conversation.entries = [TranscriptEntry(.user, "a secret")]
+        try TranscriptStore(url: url).save([conversation])
+        func permissions(_ path: String) throws -> Int {
+            try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue ?? -1
+        }
+        XCTAssertEqual(try permissions(folder.path), 0o700)
+        XCTAssertEqual(try permissions(url.path), 0o600)
+        // An older store left readable by others is tightened when opened.
+        chmod(url.path, 0o644)
+        _ = try TranscriptStore(url: url)
+        XCTAssertEqual(try permissions(url.path), 0o600)
+    }
+
     func testConversationsComeBackAsTheyWereLeft() throws {
         let url = temporaryFile()
         defer { try? FileManager.default.removeItem(at: url) }

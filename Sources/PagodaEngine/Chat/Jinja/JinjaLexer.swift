@@ -8,8 +8,10 @@ public struct JinjaError: Error, CustomStringConvertible, Equatable {
     public let line: Int
     public let column: Int
 
+    /// One line, the message escaped (`UntrustedText`): it can quote the template's text.
     public var description: String {
-        kind == .raised ? message : "line \(line), column \(column): \(message)"
+        let text = UntrustedText.escaped(message, limit: 300)
+        return kind == .raised ? text : "line \(line), column \(column): \(text)"
     }
 }
 

@@ -1,0 +1,42 @@
+import Foundation
+import XCTest
+@testable import PagodaEngine
+
+/// Prompts that cannot be used as asked: a template that fails while rendering falls back
+/// to ChatML with the reason, and a prompt past the model's context fails before any of it
+/// is computed.
+final class EnginePromptTests: XCTestCase {
+    func tinyEngine() throws -> Engine {
+        var options = LanguageModel.Options()
+        options.kvBudgetBytes = 8 << 20
+        return try Engine(model: LanguageModel(file: TinyModel.make(), options: options))
+    }
+
+    func testATemplateThatFailsWhileRenderingFallsBackToChatMLWithTheReason() throws {
+        let e = try tinyEngine()
+        let messages = [ChatMessage(.user, "hi")]
+        for source in ["{{ raise_exception('roles must alternate') }}", "{% for i in range(10**9) %}{% endfor %}",
+                       "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"] {
+            let template = try JinjaChatTemplate(source: source, name: "hostile")
+            let prompt = e.prompt(for: messages, using: template)
+            XCTAssertEqual(prompt.tokens, try e.applyChatTemplate(messages, using: ChatMLTemplate()), source)
+            let warning = try XCTUnwrap(prompt.warning, source)
+            XCTAssertTrue(warning.contains("'hostile' failed while rendering") && warning.contains("ChatML"), warning)
+        }
+        XCTAssertNil(e.prompt(for: messages, using: ChatMLTemplate()).warning)
+    }
+
+    func testAPromptPastTheContextFailsBeforePrefill() async throws {
+        let e = try tinyEngine()  // context 512
+        let request = Engine.Request(sequence: e.model.cache.createSequence(), context: Array(repeating: 3, count: 600))
+        var progress = 0
+        var failure: String?
+        for await event in e.generate(request) {
+            if case .promptProgress = event { progress += 1 }
+            if case .finished(.failed(let message), _) = event { failure = message }
+        }
+        XCTAssertEqual(progress, 0, "nothing was computed")
+        let message = try XCTUnwrap(failure)
+        XCTAssertTrue(message.contains("600 tokens") && message.contains("context of 512"), message)
+    }
+}
