@@ -2,7 +2,8 @@ import Foundation
 
 /// GPT-2 style byte-level BPE: each pre-tokenized piece becomes UTF-8 bytes, each byte a
 /// printable stand-in character, and adjacent symbols merge by the rank of their pair in
-/// the merges list (lowest first, leftmost first on ties) until no listed pair is left.
+/// the merges list (lowest first, leftmost first on ties) until no listed pair is left
+/// (`AdjacentMerge`: O(n log n) in the piece's length).
 final class ByteLevelBPE: @unchecked Sendable {
     /// GPT-2's `bytes_to_unicode`: printable bytes map to themselves, the rest to U+0100….
     static let byteToCharacter: [UInt32] = {
@@ -41,13 +42,13 @@ final class ByteLevelBPE: @unchecked Sendable {
         }
         vocabulary = v
         preTokenizer = pre
-        byteTokens = Self.byteToCharacter.map { c in v.idByText[String(Character(Unicode.Scalar(c)!))] ?? -1 }
+        byteTokens = Self.byteToCharacter.map { c in v.id(of: String(Character(Unicode.Scalar(c)!))) ?? -1 }
         var table: [UInt64: (Int32, TokenID)] = [:]
         table.reserveCapacity(v.merges.count)
         for (rank, merge) in v.merges.enumerated() {
             guard let space = merge.firstIndex(of: " ") else { continue }
             let left = String(merge[..<space]), right = String(merge[merge.index(after: space)...])
-            guard let l = v.idByText[left], let r = v.idByText[right], let m = v.idByText[left + right] else { continue }
+            guard let l = v.id(of: left), let r = v.id(of: right), let m = v.id(of: left + right) else { continue }
             let key = UInt64(UInt32(bitPattern: l)) << 32 | UInt64(UInt32(bitPattern: r))
             if table[key] == nil { table[key] = (Int32(rank), m) }
         }
@@ -55,21 +56,31 @@ final class ByteLevelBPE: @unchecked Sendable {
         ignoreMerges = ["llama3", "llama-v3", "llama-bpe", "falcon3", "pixtral", "midm-2.0", "lfm2"].contains(v.preTokenizer)
     }
 
-    /// Appends the tokens of `text` (code points, no special tokens in it) to `out`.
-    func encode(_ text: [UInt32], into out: inout [TokenID]) {
+    /// Pieces up to this many code points are cached (longer ones are rare and would make
+    /// the cache's keys large).
+    private static let cachedPieceLength = 64
+
+    /// Appends the tokens of `text` (code points, no special tokens in it) to `out`; `work`
+    /// grows by the merge steps taken (see `AdjacentMerge`).
+    func encode(_ text: [UInt32], into out: inout [TokenID], work: inout Int) {
         var start = 0
         for length in preTokenizer.split(text) {
             let piece = Array(text[start..<(start + length)])
             start += length
-            lock.lock()
-            let cached = cache[piece]
-            lock.unlock()
-            if let cached {
-                out.append(contentsOf: cached)
-                continue
+            work += 1
+            let cacheable = piece.count <= Self.cachedPieceLength
+            if cacheable {
+                lock.lock()
+                let cached = cache[piece]
+                lock.unlock()
+                if let cached {
+                    out.append(contentsOf: cached)
+                    continue
+                }
             }
-            let tokens = encodePiece(piece)
+            let tokens = encodePiece(piece, work: &work)
             out.append(contentsOf: tokens)
+            guard cacheable else { continue }
             lock.lock()
             if cache.count > 200_000 { cache.removeAll(keepingCapacity: true) }
             cache[piece] = tokens
@@ -77,26 +88,24 @@ final class ByteLevelBPE: @unchecked Sendable {
         }
     }
 
-    private func encodePiece(_ piece: [UInt32]) -> [TokenID] {
+    private func encodePiece(_ piece: [UInt32], work: inout Int) -> [TokenID] {
         var bytes: [UInt8] = []
         for cp in piece { appendUTF8(cp, to: &bytes) }
-        let mapped = String(String.UnicodeScalarView(bytes.map { Unicode.Scalar(Self.byteToCharacter[Int($0)])! }))
-        if ignoreMerges, let whole = vocabulary.idByText[mapped] { return [whole] }
+        if ignoreMerges {
+            var mapped: [UInt8] = []
+            for b in bytes { appendUTF8(Self.byteToCharacter[Int(b)], to: &mapped) }
+            if let whole = vocabulary.id(of: mapped) { return [whole] }
+        }
         // One symbol per byte; -1 marks a byte the vocabulary cannot spell.
         var symbols = bytes.map { byteTokens[Int($0)] }
-        while symbols.count > 1 {
-            var best: (rank: Int32, index: Int, merged: TokenID)?
-            for i in 0..<(symbols.count - 1) where symbols[i] >= 0 && symbols[i + 1] >= 0 {
-                let key = UInt64(UInt32(bitPattern: symbols[i])) << 32 | UInt64(UInt32(bitPattern: symbols[i + 1]))
-                if let m = mergeTable[key], best.map({ m.rank < $0.rank }) ?? true {
-                    best = (m.rank, i, m.merged)
-                }
-            }
-            guard let merge = best else { break }
-            symbols[merge.index] = merge.merged
-            symbols.remove(at: merge.index + 1)
+        func pair(_ l: Int, _ r: Int) -> (rank: Int32, merged: TokenID)? {
+            guard symbols[l] >= 0, symbols[r] >= 0 else { return nil }
+            return mergeTable[UInt64(UInt32(bitPattern: symbols[l])) << 32 | UInt64(UInt32(bitPattern: symbols[r]))]
         }
-        return symbols.map { $0 >= 0 ? $0 : (vocabulary.unknown ?? 0) }
+        let survivors = AdjacentMerge.run(count: symbols.count, work: &work,
+                                          priority: { l, r in pair(l, r).map { Int64($0.rank) } },
+                                          merge: { l, r in symbols[l] = pair(l, r)!.merged })
+        return survivors.map { symbols[$0] >= 0 ? symbols[$0] : (vocabulary.unknown ?? 0) }
     }
 
     /// The bytes a token's text stands for.

@@ -14,13 +14,14 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
 ///
 /// `encode` works like llama.cpp's `llama_tokenize`: optional BOS/EOS from the model's
 /// settings, special-token text (`<|im_start|>`) recognized only when `parseSpecial` is set
-/// (user-defined tokens always), the rest through the model's BPE.
+/// (user-defined tokens always), the rest through the model's BPE. Text is matched as
+/// bytes throughout, and encoding takes O(n log n) in the text's length.
 public final class Tokenizer: @unchecked Sendable {
     public let vocabulary: Vocabulary
     private let bpe: ByteLevelBPE?
     private let spm: SentencePieceBPE?
     /// Special tokens by text, longest first (matched greedily in that order).
-    private let specials: [(text: String, id: TokenID, type: Vocabulary.TokenType)]
+    private let specials: [(text: [UInt8], id: TokenID, type: Vocabulary.TokenType)]
 
     public init(metadata: GGUFMetadata) throws {
         let v = try Vocabulary(metadata: metadata)
@@ -36,9 +37,9 @@ public final class Tokenizer: @unchecked Sendable {
             spm = SentencePieceBPE(vocabulary: v)
         }
         specials = v.specialTokens
-            .map { (v.tokens[Int($0)], $0, v.type(of: $0)) }
+            .map { (Array(v.tokens[Int($0)].utf8), $0, v.type(of: $0)) }
             .filter { !$0.0.isEmpty }
-            .sorted { $0.0.utf8.count > $1.0.utf8.count }
+            .sorted { $0.0.count > $1.0.count }
     }
 
     // MARK: - Encoding
@@ -46,21 +47,34 @@ public final class Tokenizer: @unchecked Sendable {
     /// Token ids of `text`. `addSpecial` adds BOS/EOS as the model asks; `parseSpecial` lets
     /// control-token text in `text` stand for those tokens.
     public func encode(_ text: String, addSpecial: Bool = false, parseSpecial: Bool = false) -> [TokenID] {
+        var work = 0
+        return encode(text, addSpecial: addSpecial, parseSpecial: parseSpecial, work: &work)
+    }
+
+    /// `encode`, counting in `work` the pre-tokens and merge steps it took (for the tests
+    /// that check the cost grows as n log n, not n²).
+    func encode(_ text: String, addSpecial: Bool, parseSpecial: Bool, work: inout Int) -> [TokenID] {
         var out: [TokenID] = []
         if addSpecial, vocabulary.addBOS, let bos = vocabulary.bos { out.append(bos) }
         var previousWasSpecial = true
-        for fragment in partition(text, parseSpecial: parseSpecial) {
+        let bytes = Array(text.utf8)
+        for fragment in partition(bytes, parseSpecial: parseSpecial) {
             switch fragment {
             case .token(let id):
                 out.append(id)
                 previousWasSpecial = true
-            case .text(let piece):
+            case .text(let range):
+                let piece = bytes[range]
                 if let bpe {
-                    bpe.encode(Array(piece.unicodeScalars.map(\.value)), into: &out)
+                    bpe.encode(codePoints(of: piece), into: &out, work: &work)
                 } else if let spm {
-                    var escaped = vocabulary.addSpacePrefix && previousWasSpecial ? " " : ""
-                    escaped += piece
-                    spm.encode(escaped.replacingOccurrences(of: " ", with: "▁"), into: &out)
+                    // Spaces become "▁" (E2 96 81).
+                    var escaped: [UInt8] = vocabulary.addSpacePrefix && previousWasSpecial ? [0xE2, 0x96, 0x81] : []
+                    escaped.reserveCapacity(piece.count + escaped.count)
+                    for b in piece {
+                        if b == 0x20 { escaped += [0xE2, 0x96, 0x81] } else { escaped.append(b) }
+                    }
+                    spm.encode(escaped, into: &out, work: &work)
                 }
                 previousWasSpecial = false
             }
@@ -69,30 +83,51 @@ public final class Tokenizer: @unchecked Sendable {
         return out
     }
 
+    /// The code points of valid UTF-8 (a fragment of a Swift string).
+    private func codePoints(of bytes: ArraySlice<UInt8>) -> [UInt32] {
+        var out: [UInt32] = []
+        out.reserveCapacity(bytes.count)
+        var decoder = UTF8()
+        var iterator = bytes.makeIterator()
+        while case .scalarValue(let s) = decoder.decode(&iterator) { out.append(s.value) }
+        return out
+    }
+
     enum Fragment: Equatable {
-        case text(String)
+        /// A byte range of the text.
+        case text(Range<Int>)
         case token(TokenID)
     }
 
     /// Splits `text` at special-token texts (llama.cpp's `tokenizer_st_partition`): each
     /// special token in turn, longest first, is cut out of the remaining text fragments.
-    func partition(_ text: String, parseSpecial: Bool) -> [Fragment] {
-        var fragments: [Fragment] = text.isEmpty ? [] : [.text(text)]
+    /// Matching is by bytes; since both are valid UTF-8, a match starts and ends on
+    /// character boundaries. O(n · specials · longest special) at worst.
+    func partition(_ text: [UInt8], parseSpecial: Bool) -> [Fragment] {
+        var fragments: [Fragment] = text.isEmpty ? [] : [.text(0..<text.count)]
         for special in specials {
             if !parseSpecial && (special.type == .control || special.type == .unknown) { continue }
+            let needle = special.text
             var next: [Fragment] = []
             for fragment in fragments {
-                guard case .text(let s) = fragment, s.contains(special.text) else {
+                guard case .text(let range) = fragment else {
                     next.append(fragment)
                     continue
                 }
-                var rest = Substring(s)
-                while let range = rest.range(of: special.text) {
-                    if range.lowerBound > rest.startIndex { next.append(.text(String(rest[..<range.lowerBound]))) }
-                    next.append(.token(special.id))
-                    rest = rest[range.upperBound...]
+                var start = range.lowerBound
+                var i = range.lowerBound
+                let last = range.upperBound - needle.count
+                while i <= last {
+                    if text[i] == needle[0], text[i..<(i + needle.count)].elementsEqual(needle) {
+                        if i > start { next.append(.text(start..<i)) }
+                        next.append(.token(special.id))
+                        i += needle.count
+                        start = i
+                    } else {
+                        i += 1
+                    }
                 }
-                if !rest.isEmpty { next.append(.text(String(rest))) }
+                if start < range.upperBound { next.append(.text(start..<range.upperBound)) }
             }
             fragments = next
         }

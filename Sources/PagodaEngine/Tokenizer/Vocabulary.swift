@@ -19,7 +19,8 @@ public struct Vocabulary: Sendable {
     public let scores: [Float]
     public let merges: [String]
     public let preTokenizer: String
-    public let idByText: [String: TokenID]
+    /// Token ids by their text's bytes (the first token of a text wins, as in llama.cpp).
+    let idByBytes: [TokenBytes: TokenID]
 
     public let bos: TokenID?
     public let eos: TokenID?
@@ -68,10 +69,13 @@ public struct Vocabulary: Sendable {
         merges = model == .bytePairEncoding ? try m.strings("tokenizer.ggml.merges") : []
         preTokenizer = try m.string("tokenizer.ggml.pre", default: "default") ?? "default"
 
-        var byText: [String: TokenID] = [:]
-        byText.reserveCapacity(tokens.count)
-        for (i, t) in tokens.enumerated() where byText[t] == nil { byText[t] = TokenID(i) }
-        idByText = byText
+        var byBytes: [TokenBytes: TokenID] = [:]
+        byBytes.reserveCapacity(tokens.count)
+        for (i, t) in tokens.enumerated() {
+            let key = TokenBytes(t)
+            if byBytes[key] == nil { byBytes[key] = TokenID(i) }
+        }
+        idByBytes = byBytes
 
         let tokenTexts = tokens
         func id(_ key: String) throws -> TokenID? {
@@ -107,6 +111,11 @@ public struct Vocabulary: Sendable {
     }
 
     public var count: Int { tokens.count }
+
+    /// The token whose text is exactly `text`'s bytes.
+    public func id(of text: String) -> TokenID? { idByBytes[TokenBytes(text)] }
+
+    func id(of bytes: [UInt8]) -> TokenID? { idByBytes[TokenBytes(bytes)] }
 
     public func type(of id: TokenID) -> TokenType { types[Int(id)] }
 
