@@ -16,6 +16,7 @@ enum AdjacentMerge {
         let right: Int32
         let leftVersion: UInt32
         let rightVersion: UInt32
+        let payload: Int32
 
         static func < (a: Candidate, b: Candidate) -> Bool {
             a.priority != b.priority ? a.priority < b.priority : a.left < b.left
@@ -24,28 +25,31 @@ enum AdjacentMerge {
     }
 
     /// Merges `count` symbols. `priority(l, r)` is the rank of merging symbol `l` with the
-    /// symbol `r` after it (lower first), or nil where they do not merge; `merge(l, r)`
-    /// folds `r` into `l`. Returns the indices of the symbols left, in order. `work` grows
-    /// by one per candidate queued or taken (what the complexity tests count).
-    static func run(count: Int, work: inout Int, priority: (Int, Int) -> Int64?, merge: (Int, Int) -> Void) -> [Int] {
+    /// symbol `r` after it (lower first) and a payload for `merge` (the merged token, say),
+    /// or nil where they do not merge; `merge(l, r, payload)` folds `r` into `l`. Returns
+    /// the indices of the symbols left, in order. `work` grows by one per symbol, and per
+    /// candidate queued or taken (what the complexity tests count).
+    static func run(count: Int, work: inout Int, priority: (Int, Int) -> (Int64, payload: Int32)?, merge: (Int, Int, Int32) -> Void) -> [Int] {
+        work += count
         guard count > 1 else { return Array(0..<count) }
         var next = Array(1...count)         // count marks the end
         var previous = Array(-1..<(count - 1))
         var version = [UInt32](repeating: 0, count: count)
         var alive = [Bool](repeating: true, count: count)
-        var heap = Heap<Candidate>()
-
-        func consider(_ l: Int, _ r: Int) {
-            guard l >= 0, r < count, let p = priority(l, r) else { return }
-            heap.insert(Candidate(priority: p, left: Int32(l), right: Int32(r), leftVersion: version[l], rightVersion: version[r]))
+        func candidate(_ l: Int, _ r: Int) -> Candidate? {
+            guard l >= 0, r < count, let (p, payload) = priority(l, r) else { return nil }
             work += 1
+            return Candidate(priority: p, left: Int32(l), right: Int32(r), leftVersion: version[l], rightVersion: version[r], payload: payload)
         }
-        for i in 0..<(count - 1) { consider(i, i + 1) }
+        func consider(_ l: Int, _ r: Int) {
+            if let c = candidate(l, r) { heap.insert(c) }
+        }
+        var heap = Heap((0..<(count - 1)).compactMap { candidate($0, $0 + 1) })  // heapified in O(n)
         while let c = heap.popMin() {
             work += 1
             let l = Int(c.left), r = Int(c.right)
             guard alive[l], alive[r], next[l] == r, version[l] == c.leftVersion, version[r] == c.rightVersion else { continue }
-            merge(l, r)
+            merge(l, r, c.payload)
             version[l] &+= 1
             alive[r] = false
             next[l] = next[r]
@@ -62,3 +66,4 @@ enum AdjacentMerge {
         return survivors
     }
 }
+

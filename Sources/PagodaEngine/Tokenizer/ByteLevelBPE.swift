@@ -103,8 +103,8 @@ final class ByteLevelBPE: @unchecked Sendable {
             return mergeTable[UInt64(UInt32(bitPattern: symbols[l])) << 32 | UInt64(UInt32(bitPattern: symbols[r]))]
         }
         let survivors = AdjacentMerge.run(count: symbols.count, work: &work,
-                                          priority: { l, r in pair(l, r).map { Int64($0.rank) } },
-                                          merge: { l, r in symbols[l] = pair(l, r)!.merged })
+                                          priority: { l, r in pair(l, r).map { (Int64($0.rank), $0.merged) } },
+                                          merge: { l, _, merged in symbols[l] = merged })
         return survivors.map { symbols[$0] >= 0 ? symbols[$0] : (vocabulary.unknown ?? 0) }
     }
 

@@ -31,8 +31,8 @@ struct SentencePieceBPE: Sendable {
         }
         let survivors = AdjacentMerge.run(
             count: starts.count, work: &work,
-            priority: { l, r in token(l, r).map { -Self.orderKey(vocabulary.scores[Int($0)]) } },
-            merge: { l, r in lengths[l] += lengths[r] })
+            priority: { l, r in token(l, r).map { (-Self.orderKey(vocabulary.scores[Int($0)]), $0) } },
+            merge: { l, r, _ in lengths[l] += lengths[r] })
         for s in survivors {
             let bytes = text[starts[s]..<(starts[s] + lengths[s])]
             if let id = vocabulary.id(of: Array(bytes)) {

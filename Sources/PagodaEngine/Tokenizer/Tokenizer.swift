@@ -115,16 +115,21 @@ public final class Tokenizer: @unchecked Sendable {
                     continue
                 }
                 var start = range.lowerBound
-                var i = range.lowerBound
-                let last = range.upperBound - needle.count
-                while i <= last {
-                    if text[i] == needle[0], text[i..<(i + needle.count)].elementsEqual(needle) {
-                        if i > start { next.append(.text(start..<i)) }
-                        next.append(.token(special.id))
-                        i += needle.count
-                        start = i
-                    } else {
-                        i += 1
+                text.withUnsafeBufferPointer { t in
+                    var i = range.lowerBound
+                    let last = range.upperBound - needle.count
+                    while i <= last {
+                        // Jump to the next occurrence of the special's first byte.
+                        guard let hit = memchr(t.baseAddress! + i, Int32(needle[0]), last - i + 1) else { break }
+                        i = t.baseAddress!.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                        if needle.withUnsafeBufferPointer({ memcmp(t.baseAddress! + i, $0.baseAddress!, needle.count) == 0 }) {
+                            if i > start { next.append(.text(start..<i)) }
+                            next.append(.token(special.id))
+                            i += needle.count
+                            start = i
+                        } else {
+                            i += 1
+                        }
                     }
                 }
                 if start < range.upperBound { next.append(.text(start..<range.upperBound)) }
