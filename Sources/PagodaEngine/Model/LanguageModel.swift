@@ -28,6 +28,7 @@ public final class LanguageModel: @unchecked Sendable {
     public init(file: GGUFFile, options: Options = Options()) throws {
         self.file = file
         config = try ModelConfig(metadata: file.metadata)
+        try ModelValidation.check(config, against: file)
         weights = try ModelWeights(file: file, config: config)
         let layout = KVCacheLayout(config: config, blockTokens: options.blockTokens, element: options.kvElement)
         cache = KVCacheManager(pool: BlockPool(layout: layout, budgetBytes: options.kvBudgetBytes))

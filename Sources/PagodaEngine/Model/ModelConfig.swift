@@ -19,6 +19,20 @@ public struct ModelConfig: Equatable, Sendable {
     public let contextLength: Int       // {arch}.context_length (training context)
     public let vocabularySize: Int      // {arch}.vocab_size, else tokenizer.ggml.tokens count
 
+    /// The largest value each count may take. A file's metadata is untrusted and these
+    /// numbers size allocations and products, so each is bounded before it is used (the
+    /// bounds sit well above any published model: 256 layers, 32k d_model, 256k vocabulary,
+    /// 10M context), and every product of them fits in 64 bits.
+    public enum Bounds {
+        public static let layers = 1024
+        public static let embedding = 1 << 17
+        public static let feedForward = 1 << 20
+        public static let heads = 1024
+        public static let headDimension = 4096
+        public static let context = 1 << 26
+        public static let vocabulary = 1 << 24
+    }
+
     /// How positions are rescaled before RoPE.
     public enum RopeScaling: Equatable, Sendable {
         case none
@@ -49,10 +63,15 @@ public struct ModelConfig: Equatable, Sendable {
         feedForwardLength = try m.uniformInt(key("feed_forward_length"))
         headCount = try m.uniformInt(key("attention.head_count"))
         kvHeadCount = m.contains(key("attention.head_count_kv")) ? try m.uniformInt(key("attention.head_count_kv")) : headCount
-        guard layerCount > 0 else { throw invalid("block_count", "must be positive, is \(layerCount)") }
-        guard embeddingLength > 0 else { throw invalid("embedding_length", "must be positive, is \(embeddingLength)") }
-        guard feedForwardLength > 0 else { throw invalid("feed_forward_length", "must be positive, is \(feedForwardLength)") }
-        guard headCount > 0 else { throw invalid("attention.head_count", "must be positive, is \(headCount)") }
+        func bounded(_ suffix: String, _ value: Int, _ limit: Int) throws {
+            guard value > 0 else { throw invalid(suffix, "must be positive, is \(value)") }
+            guard value <= limit else { throw invalid(suffix, "is \(value), more than the \(limit) Pagoda accepts") }
+        }
+        try bounded("block_count", layerCount, Bounds.layers)
+        try bounded("embedding_length", embeddingLength, Bounds.embedding)
+        try bounded("feed_forward_length", feedForwardLength, Bounds.feedForward)
+        try bounded("attention.head_count", headCount, Bounds.heads)
+        try bounded("attention.head_count_kv", kvHeadCount, Bounds.heads)
         guard kvHeadCount > 0, headCount % kvHeadCount == 0 else {
             throw invalid("attention.head_count_kv", "\(kvHeadCount) does not divide the \(headCount) query heads")
         }
@@ -64,8 +83,8 @@ public struct ModelConfig: Equatable, Sendable {
             }
             headDimension = embeddingLength / headCount
         }
-        guard headDimension > 0, headDimension % 2 == 0 else {
-            throw invalid("attention.key_length", "head dimension \(headDimension) must be positive and even")
+        guard headDimension > 0, headDimension % 2 == 0, headDimension <= Bounds.headDimension else {
+            throw invalid("attention.key_length", "head dimension \(headDimension) must be positive, even and at most \(Bounds.headDimension)")
         }
         if m.contains(key("attention.value_length")) {
             let valueLength = try m.int(key("attention.value_length"))
@@ -75,7 +94,7 @@ public struct ModelConfig: Equatable, Sendable {
         }
         ropeBase = try m.float(key("rope.freq_base"), default: 10_000)
         ropeDimensionCount = try m.int(key("rope.dimension_count"), default: headDimension)
-        guard ropeBase > 0 else { throw invalid("rope.freq_base", "must be positive, is \(ropeBase)") }
+        guard ropeBase > 0, ropeBase.isFinite else { throw invalid("rope.freq_base", "must be positive and finite, is \(ropeBase)") }
         guard ropeDimensionCount > 0, ropeDimensionCount <= headDimension, ropeDimensionCount % 2 == 0 else {
             throw invalid("rope.dimension_count", "\(ropeDimensionCount) must be even and at most the head dimension \(headDimension)")
         }
@@ -90,8 +109,11 @@ public struct ModelConfig: Equatable, Sendable {
             throw invalid("rope.scaling.type", "'\(other)' is not supported (supported: none, linear)")
         }
         rmsNormEpsilon = try m.float(key("attention.layer_norm_rms_epsilon"), default: 1e-5)
+        guard rmsNormEpsilon >= 0, rmsNormEpsilon < 1 else {
+            throw invalid("attention.layer_norm_rms_epsilon", "must be in [0, 1), is \(rmsNormEpsilon)")
+        }
         contextLength = try m.int(key("context_length"))
-        guard contextLength > 0 else { throw invalid("context_length", "must be positive, is \(contextLength)") }
+        try bounded("context_length", contextLength, Bounds.context)
         if m.contains(key("vocab_size")) {
             vocabularySize = try m.int(key("vocab_size"))
         } else if case .array(_, let tokens)? = m["tokenizer.ggml.tokens"] {
@@ -99,6 +121,7 @@ public struct ModelConfig: Equatable, Sendable {
         } else {
             throw GGUFError(file: m.source, field: "metadata 'tokenizer.ggml.tokens'", problem: "missing, and \(key("vocab_size")) is not set either")
         }
+        try bounded("vocab_size", vocabularySize, Bounds.vocabulary)
     }
 
     /// Query heads per KV head (1 without grouped-query attention).

@@ -30,6 +30,7 @@ public struct ModelSummary: Sendable {
         name = try m.string("general.name", default: nil)
         license = try m.string("general.license", default: nil)
         config = try ModelConfig(metadata: m, architecture: arch)
+        if ModelConfig.supportedArchitectures.contains(arch) { try ModelValidation.check(config, against: file) }
         tokenizerModel = try m.string("tokenizer.ggml.model", default: nil)
         tokenizerPre = try m.string("tokenizer.ggml.pre", default: nil)
         if case .array(_, let tokens)? = m["tokenizer.ggml.tokens"] { tokenCount = tokens.count } else { tokenCount = 0 }

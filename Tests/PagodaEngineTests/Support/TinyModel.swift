@@ -16,7 +16,9 @@ enum TinyModel {
         var tiedEmbeddings = true
     }
 
-    static func make(_ s: Shape = Shape(), seed: UInt32 = 1) throws -> GGUFFile {
+    /// `overrides` replace metadata values after the model's own are set (for files that
+    /// lie about their hyperparameters).
+    static func make(_ s: Shape = Shape(), seed: UInt32 = 1, overrides: [String: GGUFValue] = [:]) throws -> GGUFFile {
         var rng = XorShift32(seed: seed)
         func values(_ n: Int, scale: Float) -> [Float] { (0..<n).map { _ in rng.nextSigned() * scale } }
         var writer = GGUFWriter()
@@ -65,6 +67,7 @@ enum TinyModel {
             try add(p + "ffn_up.weight", [d, s.feedForward], .q4_0, scale: 0.3)
             try add(p + "ffn_down.weight", [s.feedForward, d], .q8_0, scale: 0.2)
         }
+        for (key, value) in overrides { writer.set(key, value) }
         return try GGUFFile(data: writer.serialize(), name: "tiny-\(a).gguf")
     }
 }
