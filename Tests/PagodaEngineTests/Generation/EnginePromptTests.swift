@@ -26,6 +26,16 @@ final class EnginePromptTests: XCTestCase {
         XCTAssertNil(e.prompt(for: messages, using: ChatMLTemplate()).warning)
     }
 
+    func testAModelFileWhoseTemplateFailsWhileRenderingStillGetsItsTurn() throws {
+        // The template parses (so the engine takes it) but exhausts memory when rendered.
+        let file = try TinyModel.make(overrides: ["tokenizer.chat_template": .string("{{ 'x' * 10**10 }}")])
+        let e = try Engine(model: LanguageModel(file: file))
+        XCTAssertNil(e.templateWarning)
+        let prompt = e.prompt(for: [ChatMessage(.user, "hi")])
+        XCTAssertEqual(prompt.tokens, try e.applyChatTemplate([ChatMessage(.user, "hi")], using: ChatMLTemplate()))
+        XCTAssertTrue(prompt.warning?.contains("longer than the limit") ?? false, prompt.warning ?? "no warning")
+    }
+
     func testAPromptPastTheContextFailsBeforePrefill() async throws {
         let e = try tinyEngine()  // context 512
         let request = Engine.Request(sequence: e.model.cache.createSequence(), context: Array(repeating: 3, count: 600))
