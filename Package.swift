@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "pagoda", targets: ["pagoda"]),
+        .executable(name: "pagoda-fuzz", targets: ["pagoda-fuzz"]),
         .library(name: "PagodaEngine", targets: ["PagodaEngine"]),
         .library(name: "PagodaTUI", targets: ["PagodaTUI"]),
     ],
@@ -42,10 +43,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz targets over the engine's untrusted inputs, and the executable libFuzzer drives
+        // (`.ci/fuzz`); built plainly it replays inputs.
+        .target(name: "PagodaFuzzTargets", dependencies: ["PagodaEngine"]),
+        .executableTarget(name: "pagoda-fuzz", dependencies: ["PagodaFuzzTargets"]),
         .testTarget(
             name: "PagodaEngineTests",
             dependencies: ["PagodaEngine", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
+        .testTarget(name: "PagodaFuzzTargetsTests", dependencies: ["PagodaFuzzTargets", "PagodaEngine"]),
         .testTarget(
             name: "PagodaTUITests",
             dependencies: ["PagodaTUI", "PagodaEngine", .product(name: "GRDB", package: "GRDB.swift")]

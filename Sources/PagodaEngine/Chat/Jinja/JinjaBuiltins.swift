@@ -15,7 +15,7 @@ extension JinjaRenderer {
                 var values = JinjaDict()
                 if case .dict(let d)? = args.first { for (k, v) in d.entries { values[k] = v } }
                 for (k, v) in kwargs.entries { values[k] = v }
-                return try self.checkNesting(.namespace(JinjaNamespace(values)))
+                return try self.checkNesting(.namespace(self.makeNamespace(values)))
             }),
             "range": .function(JinjaFunction(name: "range") { [unowned self] args, _, _ in
                 .list(try self.range(args).map { .int($0) })

@@ -22,6 +22,7 @@ public struct JinjaTemplate: @unchecked Sendable {
         let nodes = nodes, now = now, limits = limits
         return try withLargeStack(bytes: limits.stackBytes) {
             let renderer = JinjaRenderer(globals: variables, now: now, limits: limits)
+            defer { renderer.releaseNamespaces() }
             var out = ""
             try renderer.render(nodes, into: &out)
             return out
@@ -45,6 +46,9 @@ final class JinjaRenderer: @unchecked Sendable {
     var column = 1
     private var depth = 0
     private var work = 0
+    /// Every namespace this render made: one may hold itself (`{% set ns.me = ns %}`), a
+    /// cycle reference counting never frees, so they are emptied when the render ends.
+    private var namespaces: [JinjaNamespace] = []
 
     init(globals: [String: JinjaValue], now: @escaping @Sendable () -> Date, limits: JinjaLimits = .default) {
         self.now = now
@@ -55,6 +59,18 @@ final class JinjaRenderer: @unchecked Sendable {
 
     func error(_ message: String) -> JinjaError {
         JinjaError(kind: .runtime, message: message, line: line, column: column)
+    }
+
+    func makeNamespace(_ values: JinjaDict) -> JinjaNamespace {
+        let ns = JinjaNamespace(values)
+        namespaces.append(ns)
+        return ns
+    }
+
+    /// Breaks any cycle through a namespace (values never outlive the render).
+    func releaseNamespaces() {
+        for ns in namespaces { ns.values = JinjaDict() }
+        namespaces = []
     }
 
     func limitError(_ message: String) -> JinjaError {
