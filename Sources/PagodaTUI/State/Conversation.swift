@@ -38,6 +38,12 @@ public struct Conversation: Equatable, Sendable {
         self.systemPrompt = systemPrompt
     }
 
+    /// The reply being generated, if any: the last assistant entry still streaming (notices
+    /// may follow it, a preemption's for instance).
+    public var streamingReply: Int? {
+        entries.lastIndex { $0.kind == .assistant && $0.streaming }
+    }
+
     /// The messages to send: system prompt, then user and assistant turns (notices left out).
     public var messages: [ChatMessage] {
         var out: [ChatMessage] = []

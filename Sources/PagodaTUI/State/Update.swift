@@ -115,9 +115,14 @@ private func switchConversation(_ s: inout AppState, to index: Int) {
     s.status = nil
 }
 
+/// Adds a notice to a conversation: at the end, or just before its reply while one streams
+/// (so the reply stays last and keeps receiving its text).
 private func appendNotice(_ s: inout AppState, _ conversation: Int, _ text: String, kind: TranscriptEntry.Kind = .notice) {
     guard s.conversations.indices.contains(conversation) else { return }
-    keepingScrollPosition(&s, conversation) { $0.entries.append(TranscriptEntry(kind, text)) }
+    keepingScrollPosition(&s, conversation) { c in
+        let entry = TranscriptEntry(kind, text)
+        if let reply = c.streamingReply { c.entries.insert(entry, at: reply) } else { c.entries.append(entry) }
+    }
 }
 
 /// Applies `change` to a conversation; if its reader is scrolled up, moves the offset by the
@@ -275,14 +280,14 @@ private func handleGeneration(_ s: inout AppState, _ id: Int, _ event: Generatio
         }
     case .text(let text):
         keepingScrollPosition(&s, i) { c in
-            if let last = c.entries.indices.last, c.entries[last].kind == .assistant { c.entries[last].text += text }
+            if let reply = c.streamingReply { c.entries[reply].text += text }
         }
     case .finished(let reason, let stats):
         keepingScrollPosition(&s, i) { c in
-            if let last = c.entries.indices.last, c.entries[last].kind == .assistant {
-                c.entries[last].streaming = false
-                if reason == .cancelled { c.entries[last].stopped = true }
-                if case .failed = reason, c.entries[last].text.isEmpty { c.entries.removeLast() }
+            if let reply = c.streamingReply {
+                c.entries[reply].streaming = false
+                if reason == .cancelled { c.entries[reply].stopped = true }
+                if case .failed = reason, c.entries[reply].text.isEmpty { c.entries.remove(at: reply) }
             }
             if case .failed(let message) = reason { c.entries.append(TranscriptEntry(.error, message)) }
             c.lastStats = stats

@@ -120,12 +120,36 @@ final class UpdateTests: XCTestCase {
         _ = send(&s, "Hello")
         _ = update(&s, .sequenceAssigned(conversation: 1, SequenceID(raw: 1)))
         _ = update(&s, .generation(id: s.generation!.id, .preempted(SequenceID(raw: 0), freedBlocks: 3)))
-        XCTAssertEqual(s.conversations[1].entries.last?.kind, .notice)
-        XCTAssertTrue(s.conversations[1].entries.last?.text.contains("conversation 1 was preempted (3 blocks freed)") ?? false)
+        // The notice goes just before the reply, which stays last and keeps streaming.
+        let entries = s.conversations[1].entries
+        XCTAssertEqual(entries[entries.count - 2].kind, .notice)
+        XCTAssertTrue(entries[entries.count - 2].text.contains("conversation 1 was preempted (3 blocks freed)"))
+        XCTAssertEqual(s.conversations[1].streamingReply, entries.count - 1)
         XCTAssertTrue(s.conversations[0].entries.last?.text.contains("recomputed from the transcript") ?? false)
         XCTAssertEqual(s.conversations[0].sequence, SequenceID(raw: 0), "the sequence is kept, to be refilled")
         XCTAssertEqual(s.conversations[0].contextTokens, 0)
         XCTAssertNotNil(s.generation, "the reply goes on")
+    }
+
+    /// A reply right after a preemption was lost: its text went nowhere once the notice was
+    /// the last entry, and an empty assistant entry stayed "streaming" and was stored.
+    func testAReplyAfterAPreemptionKeepsItsText() {
+        var s = Fixtures.state()
+        _ = send(&s, "Tell me a story")
+        _ = update(&s, .sequenceAssigned(conversation: 0, SequenceID(raw: 0)))
+        _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
+        _ = send(&s, "/new")
+        _ = send(&s, "Hi")
+        let id = s.generation!.id
+        _ = update(&s, .generation(id: id, .text("Hel")))
+        _ = update(&s, .generation(id: id, .preempted(SequenceID(raw: 0), freedBlocks: 2)))
+        XCTAssertTrue(s.current.entries.contains { $0.text.contains("was preempted") })
+        _ = update(&s, .generation(id: id, .text("lo")))
+        _ = update(&s, .generation(id: id, .finished(.endOfGeneration, GenerationStats())))
+        let replies = s.current.entries.filter { $0.kind == .assistant }
+        XCTAssertEqual(replies.map(\.text), ["Hello"])
+        XCTAssertFalse(replies.contains { $0.streaming }, "the reply is finished")
+        XCTAssertEqual(s.current.messages.last, ChatMessage(.assistant, "Hello"), "the next prompt holds it")
     }
 
     func testSetShowSystemRegenAndBadCommands() {
@@ -151,7 +175,8 @@ final class UpdateTests: XCTestCase {
         guard case .generate(_, _, _, let messages, _)? = effects.first else { return XCTFail("\(effects)") }
         XCTAssertEqual(messages.last, ChatMessage(.user, "Q"), "the old reply is dropped")
         _ = send(&s, "/help")
-        XCTAssertTrue(s.current.entries.last!.text.contains("/fork"))
+        // The regenerated reply streams, so the help goes just before it.
+        XCTAssertTrue(s.current.entries[s.current.entries.count - 2].text.contains("/fork"))
     }
 
     func testTabCompletesCommandsAndSettings() {

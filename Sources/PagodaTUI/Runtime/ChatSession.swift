@@ -1,0 +1,188 @@
+import Foundation
+import PagodaEngine
+
+/// The chat without its terminal: the state, the effects `update` asks for (generation,
+/// forks, prompt files) and the store. The engine reaches the state only as messages posted
+/// to the inbox; `handle` is the one way messages are applied. `ChatApp` drives it from the
+/// terminal; tests drive it directly.
+///
+/// Nothing the user typed is lost: after each batch of messages the transcripts are saved
+/// *before* any effect runs, so a turn is on disk before the engine sees it.
+public final class ChatSession {
+    public let engine: Engine
+    private let prompts: PromptLibrary
+    public private(set) var state: AppState
+    private let inbox = Inbox()
+    private var stops: [Int: StopSignal] = [:]
+    /// Where conversations are saved as they happen; nil when it could not be opened.
+    private var transcripts: TranscriptStore?
+    /// The focused conversation's sequence, which a full pool must not preempt; read by the
+    /// engine's thread.
+    private let focused = FocusedSequence()
+
+    /// `transcripts`, if given, saves every conversation and brings back the earlier ones.
+    public init(engine: Engine, systemPrompt: String?, settings: ChatSettings, threads: Int, prompts: PromptLibrary = .standard(),
+                transcripts: TranscriptStore? = nil) {
+        self.engine = engine
+        self.prompts = prompts
+        self.transcripts = transcripts
+        let summary = try? ModelSummary(file: engine.model.file)
+        let info = ModelInfo(
+            name: summary?.name ?? engine.model.file.name,
+            architecture: engine.model.config.architecture,
+            weightTypes: summary?.bytesByType.map { ($0.type.name, Double($0.bytes) / 1_048_576) } ?? [],
+            threads: threads,
+            contextLength: engine.model.config.contextLength)
+        state = AppState(width: 80, height: 24, model: info, systemPrompt: systemPrompt)
+        state.settings = settings
+        do {
+            if let past = try transcripts?.load(limit: 50, firstNumber: 2), !past.isEmpty {
+                state.conversations += past
+                state.nextConversationNumber = 2 + past.count
+                state.conversations[0].entries.append(TranscriptEntry(.notice,
+                    "\(past.count) earlier conversation\(past.count == 1 ? "" : "s"): /list shows them, /switch N continues one"))
+            }
+        } catch {
+            state.conversations[0].entries.append(TranscriptEntry(.error, "earlier conversations could not be read: \(error)"))
+        }
+    }
+
+    /// Saves what changed; the first failure is shown and saving stops.
+    private func saveTranscripts() {
+        do {
+            try transcripts?.save(state.conversations)
+        } catch {
+            transcripts = nil
+            _ = update(&state, .notice("conversations are no longer saved: \(error)"))
+        }
+    }
+
+    /// Applies `messages` in order, saves what changed, then performs the effects they
+    /// asked for. Returns whether anything was applied.
+    @discardableResult
+    public func handle(_ messages: [AppMessage]) -> Bool {
+        guard !messages.isEmpty else { return false }
+        var effects: [Effect] = []
+        for message in messages { effects += update(&state, message) }
+        saveTranscripts()
+        focused.set(state.current.sequence)
+        perform(effects)
+        return true
+    }
+
+    /// Messages the engine and the effects posted since the last call.
+    public func pendingMessages() -> [AppMessage] { inbox.drain() }
+
+    /// Sets up what a new screen shows (terminal size, the cache, template warnings).
+    public func start(width: Int, height: Int) {
+        state.width = width
+        state.height = height
+        state.kv = engine.model.cache.snapshot()
+        if let warning = engine.templateWarning { _ = update(&state, .notice(warning)) }
+    }
+
+    /// Stops every generation and saves.
+    public func finish() {
+        for stop in stops.values { stop.stop() }
+        saveTranscripts()
+    }
+
+    private func perform(_ effects: [Effect]) {
+        for effect in effects {
+            switch effect {
+            case .generate(let id, let conversation, let sequence, let messages, let settings):
+                startGeneration(id: id, conversation: conversation, sequence: sequence, messages: messages, settings: settings)
+            case .cancel(let id):
+                stops[id]?.stop()
+            case .fork(let source, let conversation):
+                do {
+                    let copy = try engine.model.cache.fork(source)
+                    inbox.post(.sequenceAssigned(conversation: conversation, copy))
+                } catch {
+                    inbox.post(.notice("fork failed: \(error)"))
+                }
+                inbox.post(.kvChanged(engine.model.cache.snapshot()))
+            case .release(let sequence):
+                engine.model.cache.release(sequence)
+                inbox.post(.kvChanged(engine.model.cache.snapshot()))
+            case .loadSystemPrompt(let name, let conversation):
+                do {
+                    inbox.post(.systemPromptLoaded(conversation: conversation, text: try prompts.prompt(named: name)))
+                } catch {
+                    inbox.post(.notice("\(error)"))
+                }
+            case .quit:
+                break
+            }
+        }
+    }
+
+    private func startGeneration(id: Int, conversation: Int, sequence: SequenceID?, messages: [ChatMessage], settings: ChatSettings) {
+        let cache = engine.model.cache
+        let seq = sequence ?? cache.createSequence()
+        if sequence == nil { inbox.post(.sequenceAssigned(conversation: conversation, seq)) }
+        let stop = StopSignal()
+        stops[id] = stop
+        let engine = self.engine, inbox = self.inbox, focused = self.focused
+        // The template is rendered and the prompt tokenized here, off the UI thread.
+        Task.detached {
+            let prompt = engine.prompt(for: messages)
+            if let warning = prompt.warning { inbox.post(.notice(warning)) }
+            var request = Engine.Request(sequence: seq, context: prompt.tokens)
+            request.sampling = settings.sampling
+            request.maxTokens = settings.maxTokens
+            request.protected = { focused.get().map { [$0] } ?? [] }
+            let stream = engine.generate(request, stop: stop)
+            var lastSnapshot = DispatchTime.now()
+            for await event in stream {
+                inbox.post(.generation(id: id, event))
+                let now = DispatchTime.now()
+                // The block map follows the cache live, at most ~20 times a second.
+                if case .finished = event {
+                    inbox.post(.kvChanged(cache.snapshot()))
+                } else if now.uptimeNanoseconds - lastSnapshot.uptimeNanoseconds > 50_000_000 {
+                    inbox.post(.kvChanged(cache.snapshot()))
+                    lastSnapshot = now
+                }
+            }
+        }
+    }
+}
+
+/// One sequence id shared between the UI loop, which sets it, and the engine's thread.
+final class FocusedSequence: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: SequenceID?
+
+    func set(_ id: SequenceID?) {
+        lock.lock()
+        value = id
+        lock.unlock()
+    }
+
+    func get() -> SequenceID? {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+}
+
+/// Messages posted from any thread, drained by the UI loop.
+final class Inbox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var messages: [AppMessage] = []
+
+    func post(_ message: AppMessage) {
+        lock.lock()
+        messages.append(message)
+        lock.unlock()
+    }
+
+    func drain() -> [AppMessage] {
+        lock.lock()
+        defer { lock.unlock() }
+        let out = messages
+        messages.removeAll()
+        return out
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+@testable import PagodaEngine
+@testable import PagodaTUI
+
+/// The chat without a terminal, on the real small model and a KV pool of a few blocks:
+/// eight conversations take turns while the pool fills and conversations are preempted,
+/// switched and continued. Nothing typed is lost, every reply ends (with text or a reason),
+/// and the store holds exactly what the screen shows.
+final class ChatSessionTests: XCTestCase {
+    func smolLM2() throws -> GGUFFile {
+        do {
+            return try GGUFFile(path: ModelPuller(store: ModelStore.fromEnvironment()).pull(.smolLM2).path)
+        } catch {
+            if ProcessInfo.processInfo.environment["PAGODA_REQUIRE_MODELS"] != nil { throw error }
+            throw XCTSkip("needs smollm2-135m-instruct (`pagoda pull`): \(error)")
+        }
+    }
+
+    func session(kvMiB: Int, store: TranscriptStore) throws -> ChatSession {
+        var options = LanguageModel.Options()
+        options.kvBudgetBytes = kvMiB << 20
+        let engine = try Engine(model: LanguageModel(file: smolLM2(), options: options))
+        var settings = ChatSettings()
+        settings.sampling = .greedy
+        settings.maxTokens = 24
+        let s = ChatSession(engine: engine, systemPrompt: nil, settings: settings, threads: 2, transcripts: store)
+        s.start(width: 100, height: 30)
+        return s
+    }
+
+    func type(_ s: ChatSession, _ text: String) {
+        s.handle(text.map { AppMessage.key(.character($0)) } + [.key(.enter)])
+    }
+
+    /// Feeds the engine's messages to the session until no reply is being generated.
+    func waitForReply(_ s: ChatSession, timeout: TimeInterval = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        repeat {
+            s.handle(s.pendingMessages())
+            if !s.state.isGenerating { return }
+            Thread.sleep(forTimeInterval: 0.005)
+        } while Date() < deadline
+        XCTFail("a reply did not end within \(timeout) s")
+    }
+
+    func testEightConversationsOnAFewBlocksLoseNothing() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pagoda-session-\(UUID().uuidString).sqlite")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let s = try session(kvMiB: 4, store: try TranscriptStore(url: url))  // 11 blocks: 176 tokens
+        XCTAssertLessThan(s.engine.model.cache.pool.blockCount, 16)
+
+        var typed: [[String]] = []
+        for c in 0..<8 {
+            if c > 0 { type(s, "/new") }
+            let text = "Name one fact about the number \(c + 1)."
+            type(s, text)
+            typed.append([text])
+            // While it streams: switch away and back (the screen changes under the reply).
+            s.handle([.key(.control("p"))])
+            s.handle([.key(.control("n"))])
+            try waitForReply(s)
+        }
+        // Continue three of them (each was preempted by the later ones, so each is recomputed).
+        for c in [0, 3, 7] {
+            type(s, "/switch \(c + 1)")
+            let text = "And another?"
+            type(s, text)
+            typed[c].append(text)
+            try waitForReply(s)
+        }
+        s.finish()
+
+        let notices = s.state.conversations.flatMap(\.entries).filter { $0.text.contains("preempted") }
+        XCTAssertFalse(notices.isEmpty, "the pool filled and conversations were preempted")
+        for (c, conversation) in s.state.conversations.enumerated() {
+            XCTAssertEqual(conversation.entries.filter { $0.kind == .user }.map(\.text), typed[c], "conversation \(c + 1)")
+            for (i, entry) in conversation.entries.enumerated() where entry.kind == .assistant {
+                XCTAssertFalse(entry.streaming, "conversation \(c + 1): a reply still streams")
+                let failed = conversation.entries.dropFirst(i + 1).first?.kind == .error
+                XCTAssertTrue(!entry.text.isEmpty || failed, "conversation \(c + 1): an empty reply with no reason")
+            }
+            let replies = conversation.entries.filter { $0.kind == .assistant }
+            XCTAssertEqual(replies.count, typed[c].count, "conversation \(c + 1): one reply per turn")
+        }
+
+        // The store holds what the screen held, turn for turn.
+        let stored = try TranscriptStore(url: url).load(limit: 50, firstNumber: 1)
+        XCTAssertEqual(stored.count, 8)
+        for conversation in s.state.conversations {
+            let match = stored.first { $0.entries.first?.text == conversation.entries.first { $0.kind == .user }?.text }
+            XCTAssertEqual(match?.entries.filter { $0.kind != .notice }.map(\.text),
+                           conversation.entries.filter { $0.kind != .notice }.map(\.text))
+        }
+    }
+}
