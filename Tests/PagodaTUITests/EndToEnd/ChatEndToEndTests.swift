@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import PagodaTUI
 
 /// `pagoda chat` on the default model in a real terminal (tmux, 120×40): a question gets a
 /// streamed answer, the stats pane shows blocks in use, `/fork` shows shared blocks,
@@ -39,18 +40,57 @@ final class ChatEndToEndTests: XCTestCase {
         return last
     }
 
-    func testChatForkAndQuitInTmux() throws {
+    /// The pagoda executable beside the tests, with tmux and the default model at hand.
+    func chatBinary() throws -> String {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
-            if ProcessInfo.processInfo.environment["PAGODA_REQUIRE_TMUX"] != nil { return XCTFail("tmux is required here") }
+            if ProcessInfo.processInfo.environment["PAGODA_REQUIRE_TMUX"] != nil { XCTFail("tmux is required here") }
             throw XCTSkip("needs tmux (apt-get install tmux) for the end-to-end chat test")
         }
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("pagoda").path
         guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("needs the pagoda executable beside the tests (\(binary))") }
         let pull = try shell([binary, "pull"])
         guard pull.contains(".gguf") else {
-            if ProcessInfo.processInfo.environment["PAGODA_REQUIRE_MODELS"] != nil { return XCTFail("pull failed: \(pull)") }
+            if ProcessInfo.processInfo.environment["PAGODA_REQUIRE_MODELS"] != nil { XCTFail("pull failed: \(pull)") }
             throw XCTSkip("needs the default model: \(pull)")
         }
+        return binary
+    }
+
+    /// kill -9 while a reply streams: the question and the reply so far are in the store,
+    /// the reply marked stopped; at most the token in flight is lost.
+    func testKillNineLosesAtMostTheTokenInFlight() throws {
+        let binary = try chatBinary()
+        let transcripts = FileManager.default.temporaryDirectory.appendingPathComponent("pagoda-e2e-\(UUID().uuidString).sqlite")
+        defer { try? FileManager.default.removeItem(at: transcripts) }
+        let chat = "\(binary) chat --temp 0 -n 2000 --transcripts '\(transcripts.path)'; sleep 30"
+        try shell(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", chat])
+        defer { _ = try? shell(["tmux", "kill-session", "-t", session]) }
+        _ = try waitFor("the chat to open") { $0.contains("Type a message") }
+        try shell(["tmux", "send-keys", "-t", session, "Write a very long story about a lighthouse keeper.", "Enter"])
+        // Wait until the store holds some of the reply (it is saved as it streams).
+        func storedReply() throws -> TranscriptEntry? {
+            try TranscriptStore(url: transcripts).load(limit: 10, firstNumber: 1).first?.entries.last { $0.kind == .assistant }
+        }
+        let deadline = Date().addingTimeInterval(90)
+        var before = ""
+        while Date() < deadline {
+            before = try storedReply()?.text ?? ""
+            if before.count > 60 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTAssertGreaterThan(before.count, 60, "the reply was saved as it streamed")
+        try shell(["pkill", "-9", "-f", "^\(binary) chat"])
+        Thread.sleep(forTimeInterval: 0.5)
+
+        let entries = try XCTUnwrap(TranscriptStore(url: transcripts).load(limit: 10, firstNumber: 1).first?.entries)
+        XCTAssertEqual(entries.first { $0.kind == .user }?.text, "Write a very long story about a lighthouse keeper.")
+        let reply = try XCTUnwrap(entries.last { $0.kind == .assistant })
+        XCTAssertTrue(reply.stopped, "a reply cut by the kill comes back marked stopped")
+        XCTAssertTrue(reply.text.hasPrefix(before), "nothing saved before the kill is lost")
+    }
+
+    func testChatForkAndQuitInTmux() throws {
+        let binary = try chatBinary()
         let transcripts = FileManager.default.temporaryDirectory.appendingPathComponent("pagoda-e2e-\(UUID().uuidString).sqlite")
         defer { try? FileManager.default.removeItem(at: transcripts) }
         let chat = "\(binary) chat --temp 0 -n 24 --transcripts '\(transcripts.path)'; echo PAGODA-EXITED; sleep 30"
