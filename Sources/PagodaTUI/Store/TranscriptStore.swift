@@ -34,7 +34,10 @@ public final class TranscriptStore {
         guard fd >= 0 else { throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: url.path]) }
         fchmod(fd, 0o600)
         close(fd)
-        try self.init(database: DatabaseQueue(path: url.path))
+        // Another Pagoda (or a reader) may hold the file for a moment: wait for it.
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        try self.init(database: DatabaseQueue(path: url.path, configuration: configuration))
     }
 
     /// A database that lives only in memory (for tests).

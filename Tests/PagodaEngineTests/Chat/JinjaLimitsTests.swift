@@ -44,6 +44,10 @@ final class JinjaLimitsTests: XCTestCase {
         ("shared list printed", "{% set s = 'x' * 1000000 %}{{ [s] * 1000 }}", "longer than"),
         ("shared list as JSON", "{% set s = 'x' * 1000000 %}{{ ([s] * 1000) | tojson }}", "longer than"),
         ("unhashable key", "{{ {[1]: 2} }}", "unhashable"),
+        // Lists share their items: three levels of a thousand stand for 10^9 values.
+        ("comparing shared lists", "{% set a = [[[0] * 1000] * 1000] * 1000 %}{% set b = [[[0] * 1000] * 1000] * 1000 %}{{ a == b }}", "steps"),
+        ("wrapping shared lists", "{% set a = [[[0] * 1000] * 1000] * 1000 %}{{ [a] | length }}", "steps"),
+        ("sorting shared lists", "{% set a = [[[0] * 1000] * 1000] * 1000 %}{{ [a, a, a] | sort | length }}", "steps"),
     ]
 
     func testEveryHostileTemplateFailsWithItsBoundQuickly() throws {

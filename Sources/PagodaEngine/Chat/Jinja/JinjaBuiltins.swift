@@ -201,7 +201,7 @@ extension JinjaRenderer {
             var seen: [JinjaValue] = []
             for item in try iterate(v) {
                 try charge(seen.count)
-                if !seen.contains(where: { $0.equals(item) }) { seen.append(item) }
+                if try !seen.contains(where: { try equal($0, item) }) { seen.append(item) }
             }
             return .list(seen)
         case "items":
@@ -211,7 +211,7 @@ extension JinjaRenderer {
             guard case .dict(let d) = v else { throw error("dictsort needs a dict") }
             func sortKey(_ k: JinjaValue) -> JinjaValue { if case .string(let s) = k { return .string(s.lowercased()) }; return k }
             try charge(d.count * max(1, d.count.bitWidth - d.count.leadingZeroBitCount))
-            return try checkNesting(.list(d.pairs.sorted { sortKey($0.key).less(than: sortKey($1.key)) ?? false }.map { .list([$0.key, $0.value]) }))
+            return try checkNesting(.list(d.pairs.sorted { try lessThan(sortKey($0.key), sortKey($1.key)) ?? false }.map { .list([$0.key, $0.value]) }))
         case "sort":
             let reverse = arg(0, "reverse")?.truthy ?? false
             let attributeName = try arg(2, "attribute").map(str)
@@ -220,7 +220,7 @@ extension JinjaRenderer {
             func key(_ x: JinjaValue) throws -> JinjaValue { try attributeName.map { try self.attribute(x, $0) } ?? x }
             items = try items.sorted { a, b in
                 let ka = try key(a), kb = try key(b)
-                return (reverse ? kb.less(than: ka) : ka.less(than: kb)) ?? false
+                return try (reverse ? lessThan(kb, ka) : lessThan(ka, kb)) ?? false
             }
             return .list(items)
         case "sum":
@@ -234,7 +234,7 @@ extension JinjaRenderer {
         case "min", "max":
             let items = try iterate(v)
             guard var best = items.first else { return .undefined(name) }
-            for item in items.dropFirst() where (name == "min" ? item.less(than: best) : best.less(than: item)) ?? false { best = item }
+            for item in items.dropFirst() where try (name == "min" ? lessThan(item, best) : lessThan(best, item)) ?? false { best = item }
             return best
         case "map":
             guard v.truthy else { return .list([]) }  // jinja2 maps nothing over a falsy value
@@ -312,12 +312,12 @@ extension JinjaRenderer {
             let d = try integer(args.first?.number ?? 1)
             let n = try integer(v.number ?? 0)
             return d != 0 && n.remainderReportingOverflow(dividingBy: d).partialValue == 0
-        case "equalto", "eq", "==", "sameas": return v.equals(args.first ?? .none)
-        case "ne", "!=": return !v.equals(args.first ?? .none)
-        case "lt", "lessthan", "<": return v.less(than: args.first ?? .none) ?? false
-        case "gt", "greaterthan", ">": return (args.first ?? .none).less(than: v) ?? false
-        case "le", "<=": return v.equals(args.first ?? .none) || (v.less(than: args.first ?? .none) ?? false)
-        case "ge", ">=": return v.equals(args.first ?? .none) || ((args.first ?? .none).less(than: v) ?? false)
+        case "equalto", "eq", "==", "sameas": return try equal(v, args.first ?? .none)
+        case "ne", "!=": return try !equal(v, args.first ?? .none)
+        case "lt", "lessthan", "<": return try lessThan(v, args.first ?? .none) ?? false
+        case "gt", "greaterthan", ">": return try lessThan(args.first ?? .none, v) ?? false
+        case "le", "<=": return try equal(v, args.first ?? .none) || (lessThan(v, args.first ?? .none) ?? false)
+        case "ge", ">=": return try equal(v, args.first ?? .none) || (lessThan(args.first ?? .none, v) ?? false)
         case "in": return try contains(args.first ?? .list([]), v)
         default: throw error("no test named '\(name)'")
         }
@@ -392,9 +392,9 @@ extension JinjaRenderer {
         case .list(let items):
             switch method {
             case "index":
-                guard let i = items.firstIndex(where: { $0.equals(args.first ?? .none) }) else { throw error("value is not in list") }
+                guard let i = try items.firstIndex(where: { try equal($0, args.first ?? .none) }) else { throw error("value is not in list") }
                 return .int(i)
-            case "count": return .int(items.filter { $0.equals(args.first ?? .none) }.count)
+            case "count": return .int(try items.filter { try equal($0, args.first ?? .none) }.count)
             case "append", "pop", "insert", "extend", "remove", "clear", "sort", "reverse":
                 // The sandbox transformers renders with forbids changing lists.
                 throw error("access to attribute '\(method)' of 'list' object is unsafe")

@@ -79,14 +79,14 @@ extension JinjaRenderer {
 
     func binary(_ op: String, _ l: JinjaValue, _ r: JinjaValue) throws -> JinjaValue {
         switch op {
-        case "==": return .bool(l.equals(r))
-        case "!=": return .bool(!l.equals(r))
+        case "==": return .bool(try equal(l, r))
+        case "!=": return .bool(!(try equal(l, r)))
         case "<", ">", "<=", ">=":
             let (a, b) = op == "<" || op == "<=" ? (l, r) : (r, l)
-            guard let less = a.less(than: b) else {
+            guard let less = try lessThan(a, b) else {
                 throw error("'\(op)' not supported between instances of '\(l.typeName)' and '\(r.typeName)'")
             }
-            return .bool(op.count == 2 ? less || a.equals(b) : less)
+            return .bool(try op.count == 2 ? less || equal(a, b) : less)
         case "in": return .bool(try contains(r, l))
         case "not in": return .bool(!(try contains(r, l)))
         case "~":
@@ -228,7 +228,7 @@ extension JinjaRenderer {
             return sub.isEmpty || s.contains(sub)
         case .list(let items):
             try charge(items.count)
-            return items.contains { $0.equals(item) }
+            return try items.contains { try equal($0, item) }
         case .dict(let d): return d[value: item] != nil
         case .namespace(let n): return n.values[item.text] != nil
         case .undefined: return false  // jinja2's Undefined iterates as empty

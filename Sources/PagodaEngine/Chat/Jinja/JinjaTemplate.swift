@@ -109,25 +109,45 @@ final class JinjaRenderer: @unchecked Sendable {
 
     /// `value` once its nesting is known to be within `maxValueDepth` (for values that
     /// wrap others: literals, `dict()`, `namespace()`, attributes set on a namespace).
+    /// The walk is charged per value visited: shared lists can make a value stand for far
+    /// more than its memory.
     func checkNesting(_ value: JinjaValue) throws -> JinjaValue {
-        var visited = 0
-        func fits(_ v: JinjaValue, _ room: Int) -> Bool {
-            visited += 1
+        func fits(_ v: JinjaValue, _ room: Int) throws -> Bool {
             switch v {
             case .list(let items):
-                return room > 0 && items.allSatisfy { $0.isScalar || fits($0, room - 1) }
+                try charge(1 + items.count)
+                return try room > 0 && items.allSatisfy { try $0.isScalar || fits($0, room - 1) }
             case .dict(let d):
-                return room > 0 && d.pairs.allSatisfy { $0.value.isScalar || fits($0.value, room - 1) }
+                try charge(1 + d.count)
+                return try room > 0 && d.pairs.allSatisfy { try $0.value.isScalar || fits($0.value, room - 1) }
             case .namespace(let n):
-                return room > 0 && n.values.pairs.allSatisfy { $0.value.isScalar || fits($0.value, room - 1) }
+                try charge(1 + n.values.count)
+                return try room > 0 && n.values.pairs.allSatisfy { try $0.value.isScalar || fits($0.value, room - 1) }
             default:
                 return true
             }
         }
-        let ok = fits(value, limits.maxValueDepth)
-        try charge(visited)
+        let ok = try fits(value, limits.maxValueDepth)
         guard ok else { throw limitError("a value nests lists, dicts or namespaces deeper than \(limits.maxValueDepth) levels") }
         return value
+    }
+
+    /// Python `==`, charged one unit per value compared.
+    func equal(_ a: JinjaValue, _ b: JinjaValue) throws -> Bool {
+        let start = max(0, limits.maxWork - work)
+        var budget = start
+        let result = a.equals(b, budget: &budget)
+        try charge(start - budget)
+        return result
+    }
+
+    /// Python `<` (nil where Python raises), charged one unit per value compared.
+    func lessThan(_ a: JinjaValue, _ b: JinjaValue) throws -> Bool? {
+        let start = max(0, limits.maxWork - work)
+        var budget = start
+        let result = a.less(than: b, budget: &budget)
+        try charge(start - budget)
+        return result
     }
 
     /// Python `str(value)`, as `{{ value }}` prints it, within `maxStringBytes`.

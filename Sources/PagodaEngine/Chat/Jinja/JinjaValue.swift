@@ -155,7 +155,17 @@ public indirect enum JinjaValue: Sendable {
 
     /// Python `==`.
     public func equals(_ other: JinjaValue) -> Bool {
-        switch (self, other) {
+        var budget = Int.max
+        return equals(other, budget: &budget)
+    }
+
+    /// Python `==`, visiting at most `budget` values (lists share their items, so a value
+    /// may stand for far more than its memory); once the budget is spent, `budget` is
+    /// negative and the answer is meaningless.
+    func equals(_ other: JinjaValue, budget: inout Int) -> Bool {
+        budget -= 1
+        guard budget >= 0 else { return false }
+        return switch (self, other) {
         case (.undefined, .undefined), (.none, .none): true
         case (.bool(let a), .bool(let b)): a == b
         case (.int(let a), .int(let b)): a == b
@@ -163,8 +173,9 @@ public indirect enum JinjaValue: Sendable {
         case (.int(let a), .double(let b)), (.double(let b), .int(let a)): Double(a) == b
         case (.bool(let a), .int(let b)), (.int(let b), .bool(let a)): (a ? 1 : 0) == b
         case (.string(let a), .string(let b)): a == b
-        case (.list(let a), .list(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.equals($1) }
-        case (.dict(let a), .dict(let b)): a.count == b.count && a.pairs.allSatisfy { e in b[value: e.key].map { $0.equals(e.value) } ?? false }
+        case (.list(let a), .list(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.equals($1, budget: &budget) }
+        case (.dict(let a), .dict(let b)):
+            a.count == b.count && a.pairs.allSatisfy { e in b[value: e.key].map { $0.equals(e.value, budget: &budget) } ?? false }
         case (.namespace(let a), .namespace(let b)): a === b
         default: false
         }
@@ -181,10 +192,18 @@ public indirect enum JinjaValue: Sendable {
 
     /// Python `<`; nil where Python raises.
     func less(than other: JinjaValue) -> Bool? {
+        var budget = Int.max
+        return less(than: other, budget: &budget)
+    }
+
+    /// Python `<` within a budget of values visited, as `equals(_:budget:)`.
+    func less(than other: JinjaValue, budget: inout Int) -> Bool? {
+        budget -= 1
+        guard budget >= 0 else { return nil }
         switch (self, other) {
         case (.string(let a), .string(let b)): return a.unicodeScalars.lexicographicallyPrecedes(b.unicodeScalars)
         case (.list(let a), .list(let b)):
-            for (x, y) in zip(a, b) where !x.equals(y) { return x.less(than: y) }
+            for (x, y) in zip(a, b) where !x.equals(y, budget: &budget) { return x.less(than: y, budget: &budget) }
             return a.count < b.count
         default:
             guard let a = number, let b = other.number else { return nil }
