@@ -216,28 +216,34 @@ public indirect enum JinjaValue: Sendable {
 /// may be numbers (`{1024: 256}`); a key is found by its type and value.
 public struct JinjaDict: Sendable {
     public private(set) var keyValues: [JinjaValue] = []
-    private var storage: [String: JinjaValue] = [:]
+    private var storage: [Key: JinjaValue] = [:]
 
     public init() {}
     public init(_ pairs: [(String, JinjaValue)]) { for (k, v) in pairs { self[k] = v } }
 
-    static func id(_ key: JinjaValue) -> String {
+    /// A key as Python hashes it: numbers equal across int, float and bool.
+    enum Key: Hashable {
+        case string(String), number(Int), double(UInt64), none, object(ObjectIdentifier), function(String), undefined
+        /// Lists and dicts are not hashable in Python; the renderer refuses them first.
+        case other(String)
+    }
+
+    static func id(_ key: JinjaValue) -> Key {
         switch key {
-        case .string(let s): "s" + s
-        case .int(let i): "n" + String(i)
-        case .double(let d): d == d.rounded() && abs(d) < 1e18 ? "n" + String(Int(d)) : "d" + String(d)
-        case .bool(let b): "n" + (b ? "1" : "0")
-        case .none: "none"
-        case .namespace(let n): "o" + String(describing: ObjectIdentifier(n))
-        case .function(let f): "f" + f.name
-        case .undefined: "u"
-        // Not hashable in Python; the renderer refuses them before they get here.
-        case .list, .dict: "?" + key.repr
+        case .string(let s): .string(s)
+        case .int(let i): .number(i)
+        case .double(let d): d == d.rounded() && abs(d) < 1e18 ? .number(Int(d)) : .double(d.bitPattern)
+        case .bool(let b): .number(b ? 1 : 0)
+        case .none: .none
+        case .namespace(let n): .object(ObjectIdentifier(n))
+        case .function(let f): .function(f.name)
+        case .undefined: .undefined
+        case .list, .dict: .other(key.repr)
         }
     }
 
     public subscript(key: String) -> JinjaValue? {
-        get { storage["s" + key] }
+        get { storage[.string(key)] }
         set { self[value: .string(key)] = newValue }
     }
 
