@@ -49,7 +49,13 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             _ = try? file.metadata.string(key)
             _ = try? file.metadata.floats(key)
         }
-        for tensor in file.tensors { _ = try? file.data(of: tensor) }
+        // Each tensor's bytes, first and last read (AddressSanitizer checks they are the file's).
+        var touched: UInt8 = 0
+        for tensor in file.tensors {
+            let bytes = file.data(of: tensor)
+            touched ^= (bytes.first ?? 0) ^ (bytes.last ?? 0)
+        }
+        withExtendedLifetime(touched) {}
         if let summary = try? ModelSummary(file: file) { _ = summary.render() }
         _ = try? Tokenizer(metadata: file.metadata)
     }
