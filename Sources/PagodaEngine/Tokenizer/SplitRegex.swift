@@ -41,12 +41,41 @@ public struct SplitRegex: Sendable {
 
     let root: Node
     public let pattern: String
+    /// The code points a non-empty match can begin with, as the union of these sets: a
+    /// position no set matches is skipped without running the matcher.
+    private let firstSets: [CharacterSet]
 
     public init(_ pattern: String) throws {
         self.pattern = pattern
         var parser = Parser(scalars: Array(pattern.unicodeScalars.map(\.value)), pattern: pattern)
         root = try parser.parseAlternation()
         guard parser.index == parser.scalars.count else { throw ParseError(pattern: pattern, message: "unbalanced ')'") }
+        firstSets = Self.first(root).sets
+    }
+
+    /// The sets a non-empty match of `node` can begin with, and whether it can match empty
+    /// (then what follows it can begin the match too). Zero-width items (anchors,
+    /// lookaheads) consume nothing, so the first consumed code point comes after them.
+    private static func first(_ node: Node) -> (sets: [CharacterSet], canBeEmpty: Bool) {
+        switch node {
+        case .atom(let set): return ([set], false)
+        case .sequence(let items):
+            var sets: [CharacterSet] = []
+            for item in items {
+                let (s, empty) = first(item)
+                sets += s
+                if !empty { return (sets, false) }
+            }
+            return (sets, true)
+        case .alternation(let options):
+            let parts = options.map(first)
+            return (parts.flatMap(\.sets), parts.contains { $0.canBeEmpty })
+        case .repetition(let inner, let min, _):
+            let (s, empty) = first(inner)
+            return (s, min == 0 || empty)
+        case .lookahead, .start, .end:
+            return ([], true)
+        }
     }
 
     // MARK: - Splitting
@@ -57,6 +86,10 @@ public struct SplitRegex: Sendable {
         var position = range.lowerBound
         var pending = range.lowerBound
         while position < range.upperBound {
+            if !firstSets.contains(where: { $0.matches(text[position]) }) {
+                position += 1
+                continue
+            }
             if let end = match(root, text, position, range, { $0 }), end > position {
                 if position > pending { pieces.append(position - pending) }
                 pieces.append(end - position)
