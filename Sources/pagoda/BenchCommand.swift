@@ -16,8 +16,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customShort("n"), help: "Tokens generated one at a time.")
     var generateTokens = 64
 
-    @Option(name: [.customShort("t"), .long], help: "Threads (default: every core).")
-    var threads = ThreadPool.availableCores
+    @Option(name: [.customShort("t"), .long], help: "Threads (default: every core, \(ThreadPool.availableCores) here).")
+    var threadCount: Int?
+
+    var threads: Int { threadCount ?? ThreadPool.availableCores }
 
     @Option(name: [.customShort("r"), .long], help: "Repetitions after one warm-up.")
     var repetitions = 5

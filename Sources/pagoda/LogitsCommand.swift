@@ -56,6 +56,9 @@ struct CacheOptions: ParsableArguments {
     @Option(name: .customLong("kv-mem"), help: "KV cache memory in MiB (the pool holds as many blocks as fit).")
     var kvMemory = 256
 
+    @Option(name: [.customShort("c"), .customLong("ctx-size")], help: "Tokens the KV cache holds, as llama.cpp's -c (instead of --kv-mem).")
+    var contextSize: Int?
+
     @Option(name: .customLong("kv-block"), help: "Tokens per KV cache block.")
     var blockTokens = 16
 
@@ -65,8 +68,8 @@ struct CacheOptions: ParsableArguments {
     @Flag(help: "Exact float products instead of 8-bit activations with integer dot products (slower).")
     var exact = false
 
-    @Option(name: [.customShort("t"), .long], help: "Threads (default: every core).")
-    var threads = ThreadPool.availableCores
+    @Option(name: [.customShort("t"), .long], help: "Threads (default: every core, \(ThreadPool.availableCores) here).")
+    var threads: Int?
 
     func modelOptions() throws -> LanguageModel.Options {
         var o = LanguageModel.Options()
@@ -77,6 +80,11 @@ struct CacheOptions: ParsableArguments {
         o.blockTokens = blockTokens
         o.kvElement = element
         o.quantizedActivations = !exact
+        if let contextSize {
+            guard contextSize > 0, contextSize <= ModelConfig.Bounds.context else { throw ValidationError("--ctx-size must be 1…\(ModelConfig.Bounds.context)") }
+            o.kvTokens = contextSize
+        }
+        let threads = threads ?? ThreadPool.availableCores
         guard threads > 0, threads <= 256 else { throw ValidationError("--threads must be 1…256") }
         o.threads = threads
         return o

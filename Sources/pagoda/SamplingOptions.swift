@@ -3,7 +3,9 @@ import PagodaEngine
 
 /// Sampling flags, named as llama.cpp names them.
 struct SamplingOptions: ParsableArguments {
-    @Option(name: .customLong("temp"), help: "Temperature; 0 picks the most likely token.")
+    // Numbers that may be negative are parsed unconditionally, so `--temp -1` is a value,
+    // not a flag.
+    @Option(name: .customLong("temp"), parsing: .unconditional, help: "Temperature; 0 or less picks the most likely token.")
     var temperature: Float = 0.8
 
     @Option(name: .customLong("top-k"), help: "Keep the K most likely tokens (0: all).")
@@ -21,23 +23,24 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .customLong("repeat-last-n"), help: "How many recent tokens the penalties look at.")
     var repeatLastN = 64
 
-    @Option(name: .customLong("presence-penalty"), help: "Subtracted from the logits of seen tokens.")
+    @Option(name: .customLong("presence-penalty"), parsing: .unconditional, help: "Subtracted from the logits of seen tokens.")
     var presencePenalty: Float = 0
 
-    @Option(name: .customLong("frequency-penalty"), help: "Subtracted per occurrence of seen tokens.")
+    @Option(name: .customLong("frequency-penalty"), parsing: .unconditional, help: "Subtracted per occurrence of seen tokens.")
     var frequencyPenalty: Float = 0
 
-    @Option(help: "Random seed (the same seed gives the same reply).")
-    var seed: UInt64 = 0xC0FFEE
+    @Option(parsing: .unconditional, help: "Random seed: the same seed gives the same reply (default, or -1: a new one each run).")
+    var seed: Int64?
 
     func validate() throws {
-        guard temperature >= 0 else { throw ValidationError("--temp must be 0 or more") }
         guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
         guard (0...1).contains(topP) else { throw ValidationError("--top-p must be between 0 and 1") }
         guard (0...1).contains(minP) else { throw ValidationError("--min-p must be between 0 and 1") }
         guard repeatPenalty > 0 else { throw ValidationError("--repeat-penalty must be positive") }
     }
 
+    /// The sampling parameters; without `--seed` (or with -1), each evaluation draws a new
+    /// seed, so take it once per run.
     var parameters: SamplingParameters {
         var p = SamplingParameters()
         p.temperature = temperature
@@ -48,7 +51,8 @@ struct SamplingOptions: ParsableArguments {
         p.penaltyWindow = repeatLastN
         p.presencePenalty = presencePenalty
         p.frequencyPenalty = frequencyPenalty
-        p.seed = seed
+        // The seed given, or a new one for this run (the chat's /show shows it).
+        p.seed = seed.flatMap { $0 >= 0 ? UInt64($0) : nil } ?? UInt64.random(in: 0...UInt64(UInt32.max))
         return p
     }
 }

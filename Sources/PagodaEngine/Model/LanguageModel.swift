@@ -10,6 +10,9 @@ public final class LanguageModel: @unchecked Sendable {
     public struct Options: Sendable {
         /// Bytes of KV cache memory (the pool is as many whole blocks as fit).
         public var kvBudgetBytes = 256 << 20
+        /// Tokens the KV pool must hold, as llama.cpp's `--ctx-size`; when set, the pool is
+        /// sized from it (rounded up to whole blocks) and `kvBudgetBytes` is ignored.
+        public var kvTokens: Int?
         public var blockTokens = 16
         public var kvElement = KVCacheLayout.Element.f16
         public var maxChunk = 64
@@ -31,7 +34,10 @@ public final class LanguageModel: @unchecked Sendable {
         try ModelValidation.check(config, against: file)
         weights = try ModelWeights(file: file, config: config)
         let layout = KVCacheLayout(config: config, blockTokens: options.blockTokens, element: options.kvElement)
-        cache = KVCacheManager(pool: BlockPool(layout: layout, budgetBytes: options.kvBudgetBytes))
+        let budget = options.kvTokens.map { tokens in
+            (tokens + layout.blockTokens - 1) / layout.blockTokens * layout.bytesPerBlock
+        } ?? options.kvBudgetBytes
+        cache = KVCacheManager(pool: BlockPool(layout: layout, budgetBytes: budget))
         transformer = Transformer(config: config, weights: weights, cache: cache, maxChunk: options.maxChunk, threads: options.threads)
         transformer.quantizedActivations = options.quantizedActivations
     }
