@@ -19,7 +19,7 @@ struct PullCommand: ParsableCommand {
             if list {
                 let store = ModelStore.fromEnvironment()
                 for model in KnownModel.all {
-                    let state = store.isPresent(model) ? "cached" : "not fetched"
+                    let state = store.isPresent(model) ? "cached" : store.hasExpectedSize(model) ? "present, checked on first use" : "not fetched"
                     print("\(model.name)  \(model.summary)  [\(state)]")
                 }
                 return

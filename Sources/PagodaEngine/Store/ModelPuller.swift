@@ -46,7 +46,7 @@ public struct ModelPuller {
             throw PullError.cannotWrite(store.modelsFolder.path, error.localizedDescription)
         }
         // An unverified file of the right size (say from a copy) is checked, not refetched.
-        if let size = (try? fm.attributesOfItem(atPath: destination.path))?[.size] as? Int, size == model.byteCount {
+        if store.hasExpectedSize(model) {
             onEvent(.verifying)
             if try sha256(of: destination) == model.sha256 {
                 try writeMarker(model)

@@ -32,10 +32,18 @@ public struct ModelStore: Sendable {
     }
 
     /// True when the model is in place with the right size and a matching verified checksum.
+    /// The file may be a symbolic link to the model elsewhere.
     public func isPresent(_ model: KnownModel) -> Bool {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path(of: model).path)
-        guard let size = attributes?[.size] as? Int, size == model.byteCount else { return false }
+        guard hasExpectedSize(model) else { return false }
         let marker = try? String(contentsOf: verifiedMarker(of: model), encoding: .utf8)
         return marker?.trimmingCharacters(in: .whitespacesAndNewlines) == model.sha256
+    }
+
+    /// True when the model's file (or what its symbolic link points to) has the model's size:
+    /// present, though perhaps not verified yet.
+    public func hasExpectedSize(_ model: KnownModel) -> Bool {
+        let target = path(of: model).resolvingSymlinksInPath().path
+        let size = (try? FileManager.default.attributesOfItem(atPath: target))?[.size] as? Int
+        return size == model.byteCount
     }
 }

