@@ -7,6 +7,10 @@ public struct ModelSummary: Sendable {
     public let fileBytes: Int
     public let ggufVersion: UInt32
     public let name: String?
+    /// The name to show a person: the file's name when it names the model (it usually
+    /// carries the size and quantization too: `SmolLM2-135M-Instruct.Q4_1`), else
+    /// `general.basename`, `size_label` and `finetune`, else `general.name`.
+    public let displayName: String
     public let license: String?
     public let config: ModelConfig
     public let tokenizerModel: String?
@@ -21,6 +25,17 @@ public struct ModelSummary: Sendable {
 
     public static let defaultBlockTokens = 16
 
+    static func displayName(fileName: String, metadata m: GGUFMetadata, fallback: String?) -> String {
+        let stem = fileName.hasSuffix(".gguf") ? String(fileName.dropLast(5)) : fileName
+        let basename = (try? m.string("general.basename", default: nil)) ?? nil
+        if let basename, !basename.isEmpty {
+            if stem.lowercased().contains(basename.lowercased()) { return stem }
+            let parts = [basename, (try? m.string("general.size_label", default: nil)) ?? nil, (try? m.string("general.finetune", default: nil)) ?? nil]
+            return parts.compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        }
+        return fallback ?? stem
+    }
+
     public init(file: GGUFFile) throws {
         let m = file.metadata
         let arch = try m.string("general.architecture")
@@ -28,6 +43,7 @@ public struct ModelSummary: Sendable {
         fileBytes = file.bytes.count
         ggufVersion = file.version
         name = try m.string("general.name", default: nil)
+        displayName = Self.displayName(fileName: file.name, metadata: m, fallback: name)
         license = try m.string("general.license", default: nil)
         config = try ModelConfig(metadata: m, architecture: arch)
         if ModelConfig.supportedArchitectures.contains(arch) { try ModelValidation.check(config, against: file) }
@@ -57,7 +73,7 @@ public struct ModelSummary: Sendable {
         let c = config
         var lines = [
             "file:            \(fileName) (\(fileBytes) bytes, GGUF v\(ggufVersion))",
-            "name:            \(name ?? "-")",
+            "name:            \(displayName)\(name.map { $0 == displayName ? "" : " (general.name: \(UntrustedText.escaped($0, limit: 80)))" } ?? "")",
             "license:         \(license ?? "-")",
             "architecture:    \(c.architecture)" + (ModelConfig.supportedArchitectures.contains(c.architecture) ? "" : " (not supported for inference)"),
             "layers:          \(c.layerCount)",

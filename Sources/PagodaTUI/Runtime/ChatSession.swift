@@ -28,7 +28,7 @@ public final class ChatSession {
         self.transcripts = transcripts
         let summary = try? ModelSummary(file: engine.model.file)
         let info = ModelInfo(
-            name: summary?.name ?? engine.model.file.name,
+            name: summary?.displayName ?? engine.model.file.name,
             architecture: engine.model.config.architecture,
             weightTypes: summary?.bytesByType.map { ($0.type.name, Double($0.bytes) / 1_048_576) } ?? [],
             threads: threads,

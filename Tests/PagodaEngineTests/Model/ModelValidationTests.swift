@@ -47,4 +47,15 @@ final class ModelValidationTests: XCTestCase {
         XCTAssertNoThrow(try LanguageModel(file: TinyModel.make()))
         XCTAssertNoThrow(try LanguageModel(file: TinyModel.make(TinyModel.Shape(architecture: "qwen2"))))
     }
+
+    func testTheDisplayNameIsReadable() {
+        var m = GGUFMetadata(source: "x")
+        m.set("general.name", .string("Qwen2.5 Coder 0.5B Instruct AWQ"))
+        m.set("general.basename", .string("Qwen2.5-Coder"))
+        m.set("general.size_label", .string("0.5B"))
+        m.set("general.finetune", .string("Instruct"))
+        XCTAssertEqual(ModelSummary.displayName(fileName: "Qwen2.5-Coder-0.5B-Instruct.gguf", metadata: m, fallback: "n"), "Qwen2.5-Coder-0.5B-Instruct")
+        XCTAssertEqual(ModelSummary.displayName(fileName: "model.gguf", metadata: m, fallback: "n"), "Qwen2.5-Coder 0.5B Instruct")
+        XCTAssertEqual(ModelSummary.displayName(fileName: "model.gguf", metadata: GGUFMetadata(), fallback: nil), "model")
+    }
 }

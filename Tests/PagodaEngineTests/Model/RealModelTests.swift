@@ -5,6 +5,7 @@ import XCTest
 final class RealModelTests: XCTestCase {
     func testSmolLM2Summary() throws {
         let summary = try ModelSummary(file: RealModels.file(.smolLM2))
+        XCTAssertEqual(summary.displayName, "SmolLM2-135M-Instruct.Q4_1", "the file's name, not \"Smollm2 135M 8k Lc100K Mix1 Ep2\"")
         let c = summary.config
         XCTAssertEqual(c.architecture, "llama")
         XCTAssertEqual(c.layerCount, 30)
