@@ -59,7 +59,7 @@ struct SamplingOptions: ParsableArguments {
 
 /// `--system NAME` or `--system-file F`.
 struct SystemPromptOptions: ParsableArguments {
-    @Option(help: "A system prompt from prompts/ by name (default: 'default'); 'none' for none.")
+    @Option(help: "A system prompt from prompts/ by name (default: none, so the model's template uses its own).")
     var system: String?
 
     @Option(name: .customLong("system-file"), help: "A file holding the system prompt.")
@@ -73,7 +73,7 @@ struct SystemPromptOptions: ParsableArguments {
         if let systemFile {
             return try String(contentsOfFile: systemFile, encoding: .utf8).trimmingCharacters(in: .newlines)
         }
-        let name = system ?? PromptLibrary.defaultName
-        return name == "none" ? nil : try PromptLibrary.standard().prompt(named: name)
+        guard let name = system, name != "none" else { return nil }
+        return try PromptLibrary.standard().prompt(named: name)
     }
 }

@@ -2,11 +2,12 @@ import Foundation
 
 /// System prompts and personas kept as plain text files (`NAME.txt`) in a `prompts/`
 /// folder, loaded by name. Looked for in `$PAGODA_PROMPTS`, then `./prompts`, then the
-/// `prompts/` of the source tree the executable was built in. The default prompt is also
-/// built in, so Pagoda works from anywhere.
+/// `prompts/` of the source tree the executable was built in. None is applied unless the
+/// user asks: with no system prompt, a model's chat template uses its own default. The
+/// SmolLM persona is also built in (llama.cpp's reference logits were made with it).
 public struct PromptLibrary: Sendable {
-    public static let defaultName = "default"
-    public static let builtInDefault = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    public static let smolLMName = "smollm"
+    public static let smolLMPersona = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 
     public let folders: [URL]
 
@@ -30,7 +31,7 @@ public struct PromptLibrary: Sendable {
 
     /// Names of the prompts found, sorted.
     public var names: [String] {
-        var found = Set([Self.defaultName])
+        var found = Set([Self.smolLMName])
         for folder in folders {
             let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             for file in files where file.hasSuffix(".txt") { found.insert(String(file.dropLast(4))) }
@@ -47,7 +48,7 @@ public struct PromptLibrary: Sendable {
                 return text.trimmingCharacters(in: .newlines)
             }
         }
-        if name == Self.defaultName { return Self.builtInDefault }
+        if name == Self.smolLMName { return Self.smolLMPersona }
         throw PromptError.notFound(name, available: names)
     }
 }

@@ -238,6 +238,7 @@ private func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
         appendNotice(&s, s.focused, """
         model \(s.model.name) (\(s.model.architecture)), \(types), context \(s.model.contextLength)
         temp \(p.temperature), top_k \(p.topK), top_p \(p.topP), min_p \(p.minP), repeat_penalty \(p.repeatPenalty), seed \(p.seed), n_predict \(s.settings.maxTokens)
+        system prompt: \(s.current.systemPrompt.map { "\"\($0.prefix(200))\($0.count > 200 ? "…" : "")\"" } ?? "none (the model's template uses its own default)")
         """)
     case "/regen":
         if busy { appendNotice(&s, s.focused, "a reply is streaming: press Esc first", kind: .error); return [] }

@@ -29,7 +29,7 @@ final class EngineTests: XCTestCase {
     func testCapitalOfFranceIsParis() async throws {
         let e = try engine(exact: true)
         let context = try e.applyChatTemplate([
-            ChatMessage(.system, PromptLibrary.builtInDefault),
+            ChatMessage(.system, PromptLibrary.smolLMPersona),
             ChatMessage(.user, "What is the capital of France?"),
         ])
         XCTAssertEqual(context.count, 37, "the reference conversation of ../shared/fixtures/logits")
@@ -60,7 +60,7 @@ final class EngineTests: XCTestCase {
         let nearTies = Set(reference.indices.filter { reference[$0] >= best - 0.5 }.map { e.tokenizer.decode([TokenID($0)]) })
         XCTAssertGreaterThan(nearTies.count, 1)
         let context = try e.applyChatTemplate([
-            ChatMessage(.system, PromptLibrary.builtInDefault),
+            ChatMessage(.system, PromptLibrary.smolLMPersona),
             ChatMessage(.user, "What is the capital of France?"),
         ])
         var request = Engine.Request(sequence: e.model.cache.createSequence(), context: context)

@@ -179,6 +179,15 @@ final class UpdateTests: XCTestCase {
         XCTAssertTrue(s.current.entries[s.current.entries.count - 2].text.contains("/fork"))
     }
 
+    func testShowSaysWhichSystemPromptIsInForce() {
+        var s = Fixtures.state()
+        _ = send(&s, "/show")
+        XCTAssertTrue(s.current.entries.last!.text.contains("system prompt: \"Be kind.\""), s.current.entries.last!.text)
+        s.current.systemPrompt = nil
+        _ = send(&s, "/show")
+        XCTAssertTrue(s.current.entries.last!.text.contains("system prompt: none (the model's template uses its own default)"))
+    }
+
     func testTabCompletesCommandsAndSettings() {
         var s = Fixtures.state()
         type(&s, "/fo")
