@@ -3,7 +3,7 @@ import XCTest
 @testable import PagodaTUI
 
 /// `pagoda chat` on the default model in a real terminal (tmux, 120×40): a question gets a
-/// streamed answer, the stats pane shows blocks in use, `/fork` shows shared blocks,
+/// streamed, right answer, the stats pane shows blocks in use, `/fork` shows shared blocks,
 /// quitting restores the terminal, and a second start brings the conversations back.
 final class ChatEndToEndTests: XCTestCase {
     let session = "pagoda-e2e-\(ProcessInfo.processInfo.processIdentifier)"
@@ -103,6 +103,7 @@ final class ChatEndToEndTests: XCTestCase {
             guard let reply = screen.components(separatedBy: "ai  › ").last else { return false }
             return screen.contains("ai  › ") && !screen.contains("generating") && !reply.hasPrefix("…")
         }
+        XCTAssertTrue(answered.contains("Paris"), "the default model answers right:\n\(answered)")
         let used = answered.firstMatch(of: /(\d+) blocks: (\d+) used/).map { Int($0.2)! } ?? 0
         XCTAssertGreaterThan(used, 0, "the stats pane shows blocks in use:\n\(answered)")
 
