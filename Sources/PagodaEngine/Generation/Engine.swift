@@ -178,7 +178,11 @@ public final class Engine: @unchecked Sendable {
         var next: [TokenID] = [0]  // the token to run, in one array for the whole loop
         let decodeStart = DispatchTime.now()
         while true {
-            if cancelled.isCancelled { return finish(.cancelled) }
+            if cancelled.isCancelled {
+                // Stopped mid-reply: the tokens out so far were decoded in this time.
+                stats.decodeSeconds = seconds(since: decodeStart)
+                return finish(.cancelled)
+            }
             let token = sampler.sample(logits, history: history[...])
             stats.generatedTokens += 1
             if stats.generatedTokens == 1 { stats.timeToFirstTokenSeconds = seconds(since: start) }

@@ -180,16 +180,21 @@ private func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
         s.focused = s.conversations.count - 1
     case "/list":
         let rows = s.conversations.enumerated().map { i, c in
-            "\(i == s.focused ? "▸" : " ") \(c.number): \(c.entries.filter { $0.kind == .user }.count) turns, \(c.contextTokens) tokens"
+            "\(i == s.focused ? "▸" : " ") \(c.number): \(plural(c.entries.filter { $0.kind == .user }.count, "turn")), \(plural(c.contextTokens, "token"))"
                 + (c.entries.first { $0.kind == .user }.map { " — " + String($0.text.prefix(40)) } ?? "")
         }
         appendNotice(&s, s.focused, rows.joined(separator: "\n"))
     case "/switch":
-        guard let n = Int(argument), let index = s.conversations.firstIndex(where: { $0.number == n }) else {
+        guard let n = Int(argument) else {
             appendNotice(&s, s.focused, "/switch needs a conversation number (see /list)", kind: .error)
             return []
         }
+        guard let index = s.conversations.firstIndex(where: { $0.number == n }) else {
+            appendNotice(&s, s.focused, "there is no conversation \(n) (/list shows them)", kind: .error)
+            return []
+        }
         switchConversation(&s, to: index)
+        s.status = "conversation \(n): \(plural(s.current.entries.filter { $0.kind == .user }.count, "turn"))"
     case "/fork":
         if busy { appendNotice(&s, s.focused, "wait for the reply to finish before forking", kind: .error); return [] }
         var copy = Conversation(number: s.nextConversationNumber, systemPrompt: s.current.systemPrompt)
@@ -209,6 +214,8 @@ private func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
         s.current.sequence = nil
         s.current.scrollOffset = 0
         s.current.contextTokens = 0
+        s.current.lastStats = nil
+        appendNotice(&s, s.focused, "cleared: the history is gone" + (sequence == nil ? "" : " and its KV blocks are freed"))
         if let sequence { return [.release(sequence)] }
     case "/system":
         guard !argument.isEmpty else {
@@ -298,3 +305,6 @@ private func handleGeneration(_ s: inout AppState, _ id: Int, _ event: Generatio
     }
     return []
 }
+
+/// "1 turn", "2 turns".
+func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }

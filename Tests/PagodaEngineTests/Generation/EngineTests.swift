@@ -151,6 +151,19 @@ final class EngineTests: XCTestCase {
             if case .text = event { pieces += 1 }
             if pieces == 3 { break }  // dropping the stream cancels the generation
         }
+        // Stopped with a signal, the stats still time the tokens that came out.
+        let stop = StopSignal()
+        var again = Engine.Request(sequence: e.model.cache.createSequence(), context: request.context)
+        again.sampling = .greedy
+        again.maxTokens = 400
+        var stats: GenerationStats?
+        var texts = 0
+        for await event in e.generate(again, stop: stop) {
+            if case .text = event { texts += 1; if texts == 5 { stop.stop() } }
+            if case .finished(let reason, let s) = event { XCTAssertEqual(reason, .cancelled); stats = s }
+        }
+        XCTAssertGreaterThan(stats?.generatedTokens ?? 0, 1)
+        XCTAssertGreaterThan(stats?.decodeSeconds ?? 0, 0, "a stopped reply has a decode time, so its t/s is not 0.0")
         // The engine's queue is free again soon: a new request completes.
         var next = Engine.Request(sequence: e.model.cache.createSequence(), context: [1, 9690])
         next.maxTokens = 1

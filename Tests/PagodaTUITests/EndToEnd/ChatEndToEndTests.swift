@@ -120,7 +120,7 @@ final class ChatEndToEndTests: XCTestCase {
         try shell(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", chat])
         _ = try waitFor("the earlier conversations") { $0.contains("2 earlier conversations") }
         try shell(["tmux", "send-keys", "-t", session, "/list", "Enter"])
-        _ = try waitFor("the list") { $0.contains("What is the capital of France?") && $0.contains("3: 1 turns") }
+        _ = try waitFor("the list") { $0.contains("What is the capital of France?") && $0.contains("3: 1 turn,") }
         try shell(["tmux", "send-keys", "-t", session, "/switch 3", "Enter"])
         _ = try waitFor("the old transcript") { $0.contains("you › What is the capital of France?") && $0.contains("conversation 3/3") }
         try shell(["tmux", "send-keys", "-t", session, "C-d"])

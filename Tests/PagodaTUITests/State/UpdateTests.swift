@@ -107,7 +107,7 @@ final class UpdateTests: XCTestCase {
         _ = send(&s, "/switch 1")
         XCTAssertEqual(s.focused, 0)
         XCTAssertEqual(send(&s, "/clear"), [.release(SequenceID(raw: 0))])
-        XCTAssertTrue(s.current.entries.isEmpty)
+        XCTAssertEqual(s.current.entries.map(\.kind), [.notice], "only the notice that it was cleared")
         XCTAssertNil(s.current.sequence)
     }
 
@@ -177,6 +177,26 @@ final class UpdateTests: XCTestCase {
         _ = send(&s, "/help")
         // The regenerated reply streams, so the help goes just before it.
         XCTAssertTrue(s.current.entries[s.current.entries.count - 2].text.contains("/fork"))
+    }
+
+    func testSwitchAndClearSayWhatTheyDid() {
+        var s = Fixtures.state()
+        _ = send(&s, "/switch 99")
+        XCTAssertEqual(s.current.entries.last?.text, "there is no conversation 99 (/list shows them)")
+        _ = send(&s, "/switch one")
+        XCTAssertTrue(s.current.entries.last!.text.contains("needs a conversation number"))
+        _ = send(&s, "Hi")
+        _ = update(&s, .sequenceAssigned(conversation: 0, SequenceID(raw: 0)))
+        _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
+        XCTAssertNotNil(s.current.lastStats)
+        _ = send(&s, "/new")
+        _ = send(&s, "/switch 1")
+        XCTAssertEqual(s.status, "conversation 1: 1 turn")
+        _ = send(&s, "/list")
+        XCTAssertTrue(s.current.entries.last!.text.contains("1: 1 turn,"), s.current.entries.last!.text)
+        XCTAssertEqual(send(&s, "/clear"), [.release(SequenceID(raw: 0))])
+        XCTAssertEqual(s.current.entries.map(\.text), ["cleared: the history is gone and its KV blocks are freed"])
+        XCTAssertNil(s.current.lastStats, "the last turn's stats go with it")
     }
 
     func testShowSaysWhichSystemPromptIsInForce() {
