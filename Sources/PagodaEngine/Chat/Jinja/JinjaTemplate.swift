@@ -9,15 +9,16 @@ public struct JinjaTemplate: @unchecked Sendable {
     public var now: @Sendable () -> Date = { Date() }
     public let limits: JinjaLimits
 
-    /// Parses `source`; a syntax error names its line and column. Runs on a thread of its
-    /// own with `limits.stackBytes` of stack.
+    /// Parses `source`; a syntax error names its line and column. Runs on the thread with
+    /// `limits.stackBytes` of stack (`withLargeStack`).
     public init(_ source: String, limits: JinjaLimits = .default) throws {
         self.limits = limits
         nodes = try withLargeStack(bytes: limits.stackBytes) { try JinjaParser.parse(source, limits: limits) }
     }
 
-    /// Renders with `variables` as the template's globals. Runs on a thread of its own
-    /// with `limits.stackBytes` of stack; every value the render builds is released there.
+    /// Renders with `variables` as the template's globals. Runs on the thread with
+    /// `limits.stackBytes` of stack (`withLargeStack`); every value the render builds is
+    /// released there.
     public func render(_ variables: [String: JinjaValue]) throws -> String {
         let nodes = nodes, now = now, limits = limits
         return try withLargeStack(bytes: limits.stackBytes) {
