@@ -20,6 +20,15 @@ struct ChatCommand: ParsableCommand {
     @Option(name: .customLong("chat-template"), help: "'chatml' or a Jinja file, instead of the model's template.")
     var chatTemplate: String?
 
+    @Option(name: .customLong("context-policy"), help: "When a conversation outgrows the context or the KV pool: stop, drop-oldest (turns; never the system prompt) or truncate-middle (keeps the first turn).")
+    var contextPolicy = "drop-oldest"
+
+    func validate() throws {
+        guard ContextPolicy(rawValue: contextPolicy) != nil else {
+            throw ValidationError("--context-policy must be one of \(ContextPolicy.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
     @Option(help: "SQLite file the conversations are saved in and reopened from ('none': not saved). Default: transcripts.sqlite in $PAGODA_HOME.")
     var transcripts: String?
 
@@ -32,6 +41,7 @@ struct ChatCommand: ParsableCommand {
             var settings = ChatSettings()
             settings.sampling = sampling.parameters
             settings.maxTokens = maxTokens
+            settings.contextPolicy = ContextPolicy(rawValue: contextPolicy) ?? .dropOldest
             let store: TranscriptStore?
             switch transcripts {
             case "none": store = nil

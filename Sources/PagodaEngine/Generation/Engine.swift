@@ -62,6 +62,32 @@ public final class Engine: @unchecked Sendable {
         public var tokens: [TokenID]
         /// Set when the template failed while rendering and ChatML was used instead.
         public var warning: String?
+        /// Messages a `ContextPolicy` left out so the prompt fits.
+        public var droppedMessages = 0
+    }
+
+    /// The most prompt tokens a conversation can have and still leave `reply` tokens (at
+    /// most half the room) for its answer: the model's context or the whole KV pool,
+    /// whichever is smaller.
+    public func promptRoom(reply: Int) -> Int {
+        let pool = model.cache.pool.blockCount * model.cache.layout.blockTokens
+        let room = min(model.config.contextLength, pool) - 1
+        return room - min(reply, room / 2)
+    }
+
+    /// The prompt for `messages` as `prompt(for:using:)`, with turns left out by `policy`
+    /// until it is at most `limit` tokens. Each try renders and tokenizes the conversation
+    /// again: a cost of one render per dropped turn.
+    public func prompt(for messages: [ChatMessage], fitting limit: Int, policy: ContextPolicy, using template: ChatTemplate? = nil) -> Prompt {
+        var kept = messages
+        var result = prompt(for: kept, using: template)
+        while result.tokens.count > limit, let drop = policy.nextTurnToDrop(kept) {
+            kept.removeSubrange(drop)
+            let dropped = result.droppedMessages + drop.count
+            result = prompt(for: kept, using: template)
+            result.droppedMessages = dropped
+        }
+        return result
     }
 
     /// The prompt tokens for `messages`, as `applyChatTemplate`; when the template fails

@@ -126,8 +126,11 @@ public final class ChatSession {
         let engine = self.engine, inbox = self.inbox, focused = self.focused
         // The template is rendered and the prompt tokenized here, off the UI thread.
         Task.detached {
-            let prompt = engine.prompt(for: messages)
+            let prompt = engine.prompt(for: messages, fitting: engine.promptRoom(reply: settings.maxTokens), policy: settings.contextPolicy)
             if let warning = prompt.warning { inbox.post(.notice(warning)) }
+            if prompt.droppedMessages > 0 {
+                inbox.post(.contextTrimmed(conversation: conversation, dropped: prompt.droppedMessages, policy: settings.contextPolicy))
+            }
             var request = Engine.Request(sequence: seq, context: prompt.tokens)
             request.sampling = settings.sampling
             request.maxTokens = settings.maxTokens

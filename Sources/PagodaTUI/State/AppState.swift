@@ -27,6 +27,8 @@ public struct ModelInfo: Equatable, Sendable {
 public struct ChatSettings: Equatable, Sendable {
     public var sampling = SamplingParameters()
     public var maxTokens = 512
+    /// What a conversation too long for the context or the KV pool does.
+    public var contextPolicy = ContextPolicy.dropOldest
     public init() {}
 }
 
@@ -86,6 +88,8 @@ public enum AppMessage: Equatable, Sendable {
     /// The runtime made or forked a sequence for a conversation.
     case sequenceAssigned(conversation: Int, SequenceID)
     case systemPromptLoaded(conversation: Int, text: String)
+    /// The context policy left `dropped` messages out of a conversation's prompt.
+    case contextTrimmed(conversation: Int, dropped: Int, policy: ContextPolicy)
     /// Something the runtime could not do, said in one line.
     case notice(String)
 }

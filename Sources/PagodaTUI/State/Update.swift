@@ -29,6 +29,10 @@ public func update(_ state: inout AppState, _ message: AppMessage) -> [Effect] {
         state.conversations[conversation].systemPrompt = text
         appendNotice(&state, conversation, "system prompt set: \(text.prefix(60))\(text.count > 60 ? "…" : "")")
         return []
+    case .contextTrimmed(let conversation, let dropped, let policy):
+        appendNotice(&state, conversation, "context full: \(plural(dropped, "earlier message")) left out of the prompt "
+                     + "(--context-policy \(policy.rawValue)); the transcript keeps them")
+        return []
     case .notice(let text):
         appendNotice(&state, state.focused, text, kind: .error)
         return []

@@ -36,6 +36,35 @@ final class EnginePromptTests: XCTestCase {
         XCTAssertTrue(prompt.warning?.contains("longer than the limit") ?? false, prompt.warning ?? "no warning")
     }
 
+    func testTheContextPolicyLeavesOutWholeTurnsButNeverTheSystemPromptOrTheQuestion() throws {
+        let e = try tinyEngine()
+        var messages = [ChatMessage(.system, "Be brief.")]
+        for i in 1...6 { messages += [ChatMessage(.user, "question \(i)"), ChatMessage(.assistant, String(repeating: "answer \(i) ", count: 10))] }
+        messages.append(ChatMessage(.user, "the last question"))
+        let whole = e.prompt(for: messages).tokens.count
+        func kept(_ policy: ContextPolicy, _ limit: Int) throws -> [ChatMessage] {
+            let prompt = e.prompt(for: messages, fitting: limit, policy: policy)
+            // Find which messages were kept by rendering candidates the same way.
+            let n = prompt.droppedMessages
+            let start = policy == .truncateMiddle ? 3 : 1
+            let survivors = Array(messages[..<start]) + Array(messages[(start + n)...])
+            XCTAssertEqual(prompt.tokens, e.prompt(for: survivors).tokens, "\(policy): exactly whole turns are left out")
+            return survivors
+        }
+        XCTAssertEqual(e.prompt(for: messages, fitting: whole, policy: .dropOldest).droppedMessages, 0, "it fits: nothing dropped")
+        XCTAssertEqual(e.prompt(for: messages, fitting: whole / 2, policy: .stop).droppedMessages, 0)
+        let oldest = try kept(.dropOldest, whole / 2)
+        XCTAssertEqual(oldest.first, ChatMessage(.system, "Be brief."))
+        XCTAssertEqual(oldest.last, ChatMessage(.user, "the last question"))
+        XCTAssertFalse(oldest.contains(ChatMessage(.user, "question 1")))
+        XCTAssertLessThanOrEqual(e.prompt(for: oldest).tokens.count, whole / 2)
+        let middle = try kept(.truncateMiddle, whole / 2)
+        XCTAssertEqual(Array(middle.prefix(2)), [ChatMessage(.system, "Be brief."), ChatMessage(.user, "question 1")], "the first turn stays")
+        XCTAssertFalse(middle.contains(ChatMessage(.user, "question 2")))
+        // Nothing left to drop: the prompt comes back whole, for the engine to refuse.
+        XCTAssertEqual(e.prompt(for: messages, fitting: 10, policy: .dropOldest).tokens, e.prompt(for: [messages[0], messages.last!]).tokens)
+    }
+
     func testAPromptPastTheContextFailsBeforePrefill() async throws {
         let e = try tinyEngine()  // context 512
         let request = Engine.Request(sequence: e.model.cache.createSequence(), context: Array(repeating: 3, count: 600))

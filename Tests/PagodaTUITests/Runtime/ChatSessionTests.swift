@@ -17,7 +17,7 @@ final class ChatSessionTests: XCTestCase {
         }
     }
 
-    func session(kvMiB: Int, store: TranscriptStore) throws -> ChatSession {
+    func session(kvMiB: Int, store: TranscriptStore?) throws -> ChatSession {
         var options = LanguageModel.Options()
         options.kvBudgetBytes = kvMiB << 20
         let engine = try Engine(model: LanguageModel(file: smolLM2(), options: options))
@@ -92,5 +92,19 @@ final class ChatSessionTests: XCTestCase {
             XCTAssertEqual(match?.entries.filter { $0.kind != .notice }.map(\.text),
                            conversation.entries.filter { $0.kind != .notice }.map(\.text))
         }
+    }
+
+    /// A conversation longer than the pool goes on: the oldest turns leave the prompt
+    /// (and it says so), instead of every later turn failing with "KV cache is full".
+    func testAConversationLongerThanThePoolGoesOn() throws {
+        let s = try session(kvMiB: 2, store: nil)  // 5 blocks: 80 tokens
+        for i in 1...6 {
+            type(s, "Tell me something about the number \(i).")
+            try waitForReply(s)
+        }
+        let entries = s.state.current.entries
+        XCTAssertFalse(entries.contains { $0.kind == .error }, entries.filter { $0.kind == .error }.map(\.text).joined(separator: "\n"))
+        XCTAssertTrue(entries.contains { $0.text.hasPrefix("context full: ") }, "the policy acted and said so")
+        XCTAssertEqual(entries.filter { $0.kind == .assistant && !$0.text.isEmpty }.count, 6, "every turn got its reply")
     }
 }

@@ -199,6 +199,15 @@ final class UpdateTests: XCTestCase {
         XCTAssertNil(s.current.lastStats, "the last turn's stats go with it")
     }
 
+    func testAContextPolicyActionIsAnnouncedInItsConversation() {
+        var s = Fixtures.state()
+        _ = send(&s, "/new")
+        _ = update(&s, .contextTrimmed(conversation: 0, dropped: 4, policy: .dropOldest))
+        XCTAssertEqual(s.conversations[0].entries.last?.text,
+                       "context full: 4 earlier messages left out of the prompt (--context-policy drop-oldest); the transcript keeps them")
+        XCTAssertTrue(s.conversations[1].entries.isEmpty, "not in the conversation on screen")
+    }
+
     func testShowSaysWhichSystemPromptIsInForce() {
         var s = Fixtures.state()
         _ = send(&s, "/show")
