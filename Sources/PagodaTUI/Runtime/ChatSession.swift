@@ -126,7 +126,13 @@ public final class ChatSession {
         let engine = self.engine, inbox = self.inbox, focused = self.focused
         // The template is rendered and the prompt tokenized here, off the UI thread.
         Task.detached {
-            let prompt = engine.prompt(for: messages, fitting: engine.promptRoom(reply: settings.maxTokens), policy: settings.contextPolicy)
+            // Messages that end with a reply continue it: the conversation before it, then the
+            // reply's own tokens, with no end of turn between.
+            let continued = messages.last?.role == .assistant ? messages.last!.content : nil
+            let partial = continued.map { engine.tokenizer.encode($0) } ?? []
+            let earlier = continued == nil ? messages : Array(messages.dropLast())
+            var prompt = engine.prompt(for: earlier, fitting: engine.promptRoom(reply: settings.maxTokens) - partial.count, policy: settings.contextPolicy)
+            prompt.tokens += partial
             if let warning = prompt.warning { inbox.post(.notice(warning)) }
             if prompt.droppedMessages > 0 {
                 inbox.post(.contextTrimmed(conversation: conversation, dropped: prompt.droppedMessages, policy: settings.contextPolicy))

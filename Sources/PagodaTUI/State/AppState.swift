@@ -96,7 +96,8 @@ public enum AppMessage: Equatable, Sendable {
 
 /// Work `update` asks the runtime to do; results come back as messages.
 public enum Effect: Equatable, Sendable {
-    /// Generate a reply for conversation `conversation` with these messages.
+    /// Generate a reply for conversation `conversation` with these messages; when they end
+    /// with an assistant message, continue that reply instead of starting a new one.
     case generate(id: Int, conversation: Int, sequence: SequenceID?, messages: [ChatMessage], settings: ChatSettings)
     case cancel(id: Int)
     /// A sequence sharing every block of `source` for conversation `conversation`.

@@ -11,6 +11,7 @@ public enum SlashCommands {
         ("/set", "/set KEY VALUE", "temp, top_k, top_p, min_p, repeat_penalty, seed, n_predict"),
         ("/show", "/show", "show the settings and the model"),
         ("/regen", "/regen", "drop the last reply and generate it again"),
+        ("/continue", "/continue", "go on with the last reply (one cut at the token limit, or stopped)"),
         ("/quit", "/quit", "quit (also Ctrl-D)"),
     ]
 

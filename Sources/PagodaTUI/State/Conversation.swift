@@ -9,6 +9,8 @@ public struct TranscriptEntry: Equatable, Sendable {
     public var streaming = false
     /// Stopped by the user before the end.
     public var stopped = false
+    /// Ended because it reached the token limit (n_predict); `/continue` goes on.
+    public var cutAtLimit = false
 
     public init(_ kind: Kind, _ text: String, streaming: Bool = false) {
         self.kind = kind

@@ -251,6 +251,23 @@ private func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
         temp \(p.temperature), top_k \(p.topK), top_p \(p.topP), min_p \(p.minP), repeat_penalty \(p.repeatPenalty), seed \(p.seed), n_predict \(s.settings.maxTokens)
         system prompt: \(s.current.systemPrompt.map { "\"\($0.prefix(200))\($0.count > 200 ? "…" : "")\"" } ?? "none (the model's template uses its own default)")
         """)
+    case "/continue":
+        if busy { appendNotice(&s, s.focused, "a reply is streaming already", kind: .error); return [] }
+        if s.isGenerating { appendNotice(&s, s.focused, "wait for the other conversation's reply", kind: .error); return [] }
+        guard let last = s.current.entries.lastIndex(where: { $0.kind != .notice && $0.kind != .error }),
+              s.current.entries[last].kind == .assistant else {
+            appendNotice(&s, s.focused, "there is no reply to continue", kind: .error)
+            return []
+        }
+        // The messages end with the reply itself: the runtime continues it (see `Effect.generate`).
+        let messages = s.current.messages
+        s.current.entries[last].streaming = true
+        s.current.entries[last].cutAtLimit = false
+        s.current.entries[last].stopped = false
+        let id = s.nextGenerationID
+        s.nextGenerationID += 1
+        s.generation = ActiveGeneration(id: id, conversation: s.focused)
+        return [.generate(id: id, conversation: s.focused, sequence: s.current.sequence, messages: messages, settings: s.settings)]
     case "/regen":
         if busy { appendNotice(&s, s.focused, "a reply is streaming: press Esc first", kind: .error); return [] }
         guard let last = s.current.entries.lastIndex(where: { $0.kind != .notice && $0.kind != .error }),
@@ -299,6 +316,7 @@ private func handleGeneration(_ s: inout AppState, _ id: Int, _ event: Generatio
             if let reply = c.streamingReply {
                 c.entries[reply].streaming = false
                 if reason == .cancelled { c.entries[reply].stopped = true }
+                if reason == .length { c.entries[reply].cutAtLimit = true }
                 if case .failed = reason, c.entries[reply].text.isEmpty { c.entries.remove(at: reply) }
             }
             if case .failed(let message) = reason { c.entries.append(TranscriptEntry(.error, message)) }

@@ -12,7 +12,8 @@ import GRDB
 /// UI loop uses it.
 ///
 /// Schema: `conversation(id, systemPrompt, createdAt, updatedAt)` and
-/// `entry(conversationId, position, kind, text, stopped)`, keyed by (conversation, position).
+/// `entry(conversationId, position, kind, text, stopped, cutAtLimit)`, keyed by (conversation,
+/// position).
 public final class TranscriptStore {
     private let database: DatabaseQueue
     /// This session's conversations (by number) and loaded ones (by stored id) → row id.
@@ -64,6 +65,9 @@ public final class TranscriptStore {
                 t.primaryKey(["conversationId", "position"])
             }
         }
+        migrator.registerMigration("v2") { db in
+            try db.alter(table: "entry") { t in t.add(column: "cutAtLimit", .boolean).notNull().defaults(to: false) }
+        }
         try migrator.migrate(database)
     }
 
@@ -92,8 +96,8 @@ public final class TranscriptStore {
                 let before = saved[row] ?? []
                 for (position, entry) in c.entries.enumerated() where position >= before.count || before[position] != entry {
                     try db.execute(
-                        sql: "INSERT OR REPLACE INTO entry (conversationId, position, kind, text, stopped) VALUES (?, ?, ?, ?, ?)",
-                        arguments: [row, position, Self.name(of: entry.kind), entry.text, entry.stopped || entry.streaming])
+                        sql: "INSERT OR REPLACE INTO entry (conversationId, position, kind, text, stopped, cutAtLimit) VALUES (?, ?, ?, ?, ?, ?)",
+                        arguments: [row, position, Self.name(of: entry.kind), entry.text, entry.stopped || entry.streaming, entry.cutAtLimit])
                 }
                 if c.entries.count < before.count {
                     try db.execute(sql: "DELETE FROM entry WHERE conversationId = ? AND position >= ?", arguments: [row, c.entries.count])
@@ -113,7 +117,7 @@ public final class TranscriptStore {
                                                  arguments: [limit])
             return try conversations.map { c in
                 let id: Int64 = c["id"]
-                let entries = try Row.fetchAll(db, sql: "SELECT kind, text, stopped FROM entry WHERE conversationId = ? ORDER BY position",
+                let entries = try Row.fetchAll(db, sql: "SELECT kind, text, stopped, cutAtLimit FROM entry WHERE conversationId = ? ORDER BY position",
                                                arguments: [id])
                 return (id, c["systemPrompt"], entries)
             }
@@ -125,6 +129,7 @@ public final class TranscriptStore {
             c.entries = entryRows.map { row in
                 var entry = TranscriptEntry(Self.kind(named: row["kind"]), row["text"])
                 entry.stopped = row["stopped"]
+                entry.cutAtLimit = row["cutAtLimit"]
                 return entry
             }
             saved[id] = c.entries

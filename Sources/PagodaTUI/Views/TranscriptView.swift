@@ -27,6 +27,7 @@ enum TranscriptView {
             var text = e.text
             if e.streaming && text.isEmpty { text = "…" }
             if e.stopped { text += text.isEmpty ? "[stopped]" : " [stopped]" }
+            if e.cutAtLimit { text += " [token limit: /continue goes on]" }
             for (j, piece) in TextWrap.wrap(text, width: textWidth).enumerated() {
                 out.append(Line(mark: j == 0 ? mark : "", markStyle: markStyle, body: piece, bodyStyle: bodyStyle))
             }

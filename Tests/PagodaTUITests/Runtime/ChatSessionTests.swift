@@ -107,4 +107,18 @@ final class ChatSessionTests: XCTestCase {
         XCTAssertTrue(entries.contains { $0.text.hasPrefix("context full: ") }, "the policy acted and said so")
         XCTAssertEqual(entries.filter { $0.kind == .assistant && !$0.text.isEmpty }.count, 6, "every turn got its reply")
     }
+
+    /// A reply cut at the token limit goes on with /continue, in the same entry.
+    func testContinueGoesOnWithTheSameReply() throws {
+        let s = try session(kvMiB: 16, store: nil)
+        type(s, "Write a long story about a lighthouse.")
+        try waitForReply(s)
+        let cut = try XCTUnwrap(s.state.current.entries.last { $0.kind == .assistant })
+        XCTAssertTrue(cut.cutAtLimit, "24 tokens do not finish a long story")
+        type(s, "/continue")
+        try waitForReply(s)
+        let replies = s.state.current.entries.filter { $0.kind == .assistant }
+        XCTAssertEqual(replies.count, 1)
+        XCTAssertTrue(replies[0].text.hasPrefix(cut.text) && replies[0].text.count > cut.text.count, replies[0].text)
+    }
 }

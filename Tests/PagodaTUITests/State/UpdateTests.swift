@@ -208,6 +208,26 @@ final class UpdateTests: XCTestCase {
         XCTAssertTrue(s.conversations[1].entries.isEmpty, "not in the conversation on screen")
     }
 
+    func testAReplyCutAtTheTokenLimitIsMarkedAndContinues() {
+        var s = Fixtures.state()
+        _ = send(&s, "Count to 100")
+        let first = s.generation!.id
+        _ = update(&s, .generation(id: first, .text("1, 2, 3")))
+        _ = update(&s, .generation(id: first, .finished(.length, GenerationStats())))
+        XCTAssertTrue(s.current.entries.last!.cutAtLimit)
+        let effects = send(&s, "/continue")
+        guard case .generate(let id, _, _, let messages, _)? = effects.first else { return XCTFail("\(effects)") }
+        XCTAssertEqual(messages.last, ChatMessage(.assistant, "1, 2, 3"), "the messages end with the reply to continue")
+        _ = update(&s, .generation(id: id, .text(", 4")))
+        _ = update(&s, .generation(id: id, .finished(.endOfGeneration, GenerationStats())))
+        let replies = s.current.entries.filter { $0.kind == .assistant }
+        XCTAssertEqual(replies.map(\.text), ["1, 2, 3, 4"], "the same reply went on")
+        XCTAssertFalse(replies[0].cutAtLimit || replies[0].streaming)
+        _ = send(&s, "/clear")
+        _ = send(&s, "/continue")
+        XCTAssertEqual(s.current.entries.last?.text, "there is no reply to continue")
+    }
+
     func testShowSaysWhichSystemPromptIsInForce() {
         var s = Fixtures.state()
         _ = send(&s, "/show")

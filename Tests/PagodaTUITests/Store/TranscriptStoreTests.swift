@@ -27,6 +27,17 @@ final class TranscriptStoreTests: XCTestCase {
         XCTAssertEqual(try permissions(url.path), 0o600)
     }
 
+    func testAReplyCutAtTheLimitComesBackMarked() throws {
+        let url = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: url) }
+        var c = Conversation(number: 1, systemPrompt: nil)
+        var reply = TranscriptEntry(.assistant, "1, 2, 3")
+        reply.cutAtLimit = true
+        c.entries = [TranscriptEntry(.user, "Count"), reply]
+        try TranscriptStore(url: url).save([c])
+        XCTAssertEqual(try TranscriptStore(url: url).load(limit: 1, firstNumber: 1).first?.entries.last?.cutAtLimit, true)
+    }
+
     func testConversationsComeBackAsTheyWereLeft() throws {
         let url = temporaryFile()
         defer { try? FileManager.default.removeItem(at: url) }
