@@ -33,16 +33,28 @@ public struct ScreenBuffer: Equatable, Sendable {
     }
 
     /// Writes `text` from column `x` of row `y`, clipped to the screen and to `maxX`
-    /// (exclusive). Returns the column after the last character written.
+    /// (exclusive); text that does not fit ends in "…" in its last column, so a cut is never
+    /// mistaken for the whole. Returns the column after the last character written.
     @discardableResult
     public mutating func put(_ text: String, x: Int, y: Int, style: Style = .plain, maxX: Int? = nil) -> Int {
         guard y >= 0, y < height else { return x }
         let limit = min(width, maxX ?? width)
         var column = x
+        var lastStart = -1  // where the last character written starts
         for character in text {
             let w = displayWidth(character)
             if w == 0 { continue }
-            if column + w > limit { break }
+            if column + w > limit {
+                // The last column shown becomes the ellipsis (a wide character gives up both).
+                let at = column < limit ? column : lastStart
+                if at >= 0, at >= x, at < limit {
+                    cells[y * width + at] = Cell(character: "…", style: style)
+                    if at + 1 < min(width, column) { cells[y * width + at + 1] = Cell(character: " ", style: style) }
+                    column = at + 1
+                }
+                break
+            }
+            lastStart = column
             if column >= 0 {
                 cells[y * width + column] = Cell(character: character, style: style)
                 if w == 2 { cells[y * width + column + 1] = Cell(character: nil, style: style) }

@@ -7,7 +7,7 @@ final class ScreenBufferTests: XCTestCase {
         XCTAssertEqual(screen.put("hello world", x: 1, y: 0), 5)
         screen.put("ab", x: -1, y: 1)
         screen.put("zz", x: 0, y: 2)
-        XCTAssertEqual(screen.row(0), " hell")
+        XCTAssertEqual(screen.row(0), " hel…", "cut text ends in an ellipsis")
         XCTAssertEqual(screen.row(1), "b    ")
         XCTAssertEqual(screen[9, 9].character, " ")
     }
@@ -22,7 +22,10 @@ final class ScreenBufferTests: XCTestCase {
         XCTAssertEqual(screen[4, 0].style, .bold)
         XCTAssertEqual(screen.row(0), "東京x ")
         screen.put("日本", x: 4, y: 0)
-        XCTAssertEqual(screen[4, 0].character, "日", "a wide character that does not fit is not drawn half")
+        XCTAssertEqual(screen[4, 0].character, "…", "本 does not fit, so 日 gives its place to the ellipsis")
+        XCTAssertEqual(screen[5, 0].character, " ", "no half of a wide character is left")
+        screen.put("日", x: 4, y: 0)
+        XCTAssertEqual(screen[4, 0].character, "日", "what fits is drawn whole")
     }
 
     func testDisplayWidths() {
