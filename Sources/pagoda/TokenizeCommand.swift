@@ -22,6 +22,9 @@ struct TokenizeCommand: ParsableCommand {
     @Flag(help: "Put the model's BOS token first.")
     var bos = false
 
+    @Flag(help: "One token per line: its id and the text it stands for (escaped; bytes that are not whole characters as \\xNN).")
+    var show = false
+
     func validate() throws {
         guard (text == nil) != (file == nil) else { throw ValidationError("give exactly one of --text and --file") }
     }
@@ -39,7 +42,28 @@ struct TokenizeCommand: ParsableCommand {
             let tokenizer = try Tokenizer(metadata: gguf.metadata)
             var ids = tokenizer.encode(input, addSpecial: false, parseSpecial: special)
             if bos, let b = tokenizer.vocabulary.bos { ids.insert(b, at: 0) }
-            print(ids.map(String.init).joined(separator: " "))
+            guard show else { return print(ids.map(String.init).joined(separator: " ")) }
+            for id in ids {
+                print("\(String(id).padding(toLength: 7, withPad: " ", startingAt: 0)) \(Self.piece(tokenizer.bytes(of: id, special: true)))")
+            }
         }
+    }
+
+    /// A token's bytes as readable text: quoted, whole characters as themselves (control
+    /// characters escaped), a byte that is part of a character split over tokens as `\xNN`.
+    static func piece(_ bytes: [UInt8]) -> String {
+        var out = ""
+        var i = 0
+        while i < bytes.count {
+            let n = utf8SequenceLength(bytes[i])
+            if i + n <= bytes.count, let s = String(bytes: bytes[i..<(i + n)], encoding: .utf8) {
+                out += UntrustedText.escaped(s, limit: .max)
+                i += n
+            } else {
+                out += String(format: "\\x%02x", bytes[i])
+                i += 1
+            }
+        }
+        return "\"" + out + "\""
     }
 }

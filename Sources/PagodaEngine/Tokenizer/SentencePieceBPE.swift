@@ -54,7 +54,7 @@ struct SentencePieceBPE: Sendable {
 
 /// Bytes of the UTF-8 sequence that `lead` starts (1 for a stray continuation byte).
 @inline(__always)
-func utf8SequenceLength(_ lead: UInt8) -> Int {
+public func utf8SequenceLength(_ lead: UInt8) -> Int {
     switch lead {
     case 0xF0...: 4
     case 0xE0...: 3

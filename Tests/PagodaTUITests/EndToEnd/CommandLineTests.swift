@@ -29,4 +29,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(parsed.output.contains("nonexistent.gguf"), "it got as far as opening the model: \(parsed.output)")
         XCTAssertNotEqual(parsed.status, 0)
     }
+
+    func testTokenizeShowPrintsEachIdWithItsPiece() throws {
+        let plain = try pagoda(["tokenize", "-m", "smollm2-135m-instruct", "--text", "Hello 東京\t<|im_end|>", "--special"])
+        guard plain.status == 0 else { throw XCTSkip("needs smollm2-135m-instruct: \(plain.output)") }
+        let ids = plain.output.split(whereSeparator: \.isWhitespace)
+        let shown = try pagoda(["tokenize", "-m", "smollm2-135m-instruct", "--text", "Hello 東京\t<|im_end|>", "--special", "--show"]).output
+        let lines = shown.split(separator: "\n")
+        XCTAssertEqual(lines.count, ids.count, "one line per token")
+        XCTAssertEqual(lines.first.map { String($0.prefix(7)).trimmingCharacters(in: .whitespaces) }, ids.first.map(String.init))
+        XCTAssertTrue(lines.first?.hasSuffix("\"Hello\"") ?? false, shown)
+        XCTAssertTrue(shown.contains("\"\\t\""), "a tab is shown escaped: \(shown)")
+        XCTAssertTrue(shown.contains("\\xe6"), "a byte of a split character is shown as \\xNN: \(shown)")
+        XCTAssertTrue(lines.last?.hasSuffix("\"<|im_end|>\"") ?? false, shown)
+    }
 }
