@@ -51,6 +51,9 @@ public struct AppState: Equatable, Sendable {
     /// nil: shown when the terminal is wide enough.
     public var statsVisible: Bool?
     public var generation: ActiveGeneration?
+    /// Conversations (by number) whose newest message waits for the engine: sent while
+    /// another reply streamed. They get their replies in order.
+    public var waitingForReply: [Int] = []
     public var nextGenerationID = 1
     public var nextConversationNumber = 2
     public var kv: KVCacheSnapshot?

@@ -150,24 +150,41 @@ private func submit(_ s: inout AppState) -> [Effect] {
         _ = s.input.submit()
         return runCommand(&s, text)
     }
-    if s.isGenerating {
-        s.status = "a reply is streaming: wait for it, or press Esc to stop it"
-        return []
-    }
     _ = s.input.submit()
     s.current.entries.append(TranscriptEntry(.user, text))
     s.current.scrollOffset = 0
-    return startGeneration(&s)
+    // While a reply streams, the message is kept (and saved) and waits its turn.
+    if s.isGenerating || s.waitingForReply.contains(s.current.number) {
+        if !s.waitingForReply.contains(s.current.number) { s.waitingForReply.append(s.current.number) }
+        s.status = "sent: the reply starts when the one streaming now ends"
+        return []
+    }
+    return startGeneration(&s, s.focused)
 }
 
-private func startGeneration(_ s: inout AppState) -> [Effect] {
+private func startGeneration(_ s: inout AppState) -> [Effect] { startGeneration(&s, s.focused) }
+
+/// Starts the reply of conversation `i` to its messages so far.
+private func startGeneration(_ s: inout AppState, _ i: Int) -> [Effect] {
     let id = s.nextGenerationID
     s.nextGenerationID += 1
-    let messages = s.current.messages
-    s.current.entries.append(TranscriptEntry(.assistant, "", streaming: true))
-    s.generation = ActiveGeneration(id: id, conversation: s.focused)
+    let messages = s.conversations[i].messages
+    s.conversations[i].entries.append(TranscriptEntry(.assistant, "", streaming: true))
+    s.generation = ActiveGeneration(id: id, conversation: i)
     s.status = nil
-    return [.generate(id: id, conversation: s.focused, sequence: s.current.sequence, messages: messages, settings: s.settings)]
+    return [.generate(id: id, conversation: i, sequence: s.conversations[i].sequence, messages: messages, settings: s.settings)]
+}
+
+/// The next waiting conversation's reply, once none streams.
+private func startWaitingReply(_ s: inout AppState) -> [Effect] {
+    while !s.isGenerating, !s.waitingForReply.isEmpty {
+        let number = s.waitingForReply.removeFirst()
+        if let i = s.conversations.firstIndex(where: { $0.number == number }),
+           s.conversations[i].entries.last(where: { $0.kind == .user || $0.kind == .assistant })?.kind == .user {
+            return startGeneration(&s, i)
+        }
+    }
+    return []
 }
 
 private func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
@@ -324,6 +341,7 @@ private func handleGeneration(_ s: inout AppState, _ id: Int, _ event: Generatio
             c.contextTokens = stats.promptTokens + stats.generatedTokens
         }
         s.generation = nil
+        return startWaitingReply(&s)
     }
     return []
 }

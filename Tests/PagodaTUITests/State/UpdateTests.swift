@@ -74,9 +74,9 @@ final class UpdateTests: XCTestCase {
         _ = send(&s, "Hi")
         type(&s, "next")
         XCTAssertEqual(s.input.text, "next")
-        XCTAssertEqual(update(&s, .key(.enter)), [])
-        XCTAssertEqual(s.input.text, "next", "kept until the reply ends")
-        XCTAssertNotNil(s.status)
+        XCTAssertEqual(update(&s, .key(.enter)), [], "it waits for the reply streaming now")
+        XCTAssertEqual(s.current.entries.last, TranscriptEntry(.user, "next"), "sent, not left in the input line")
+        XCTAssertEqual(s.status, "sent: the reply starts when the one streaming now ends")
     }
 
     func testMultiLineInput() {
@@ -226,6 +226,30 @@ final class UpdateTests: XCTestCase {
         _ = send(&s, "/clear")
         _ = send(&s, "/continue")
         XCTAssertEqual(s.current.entries.last?.text, "there is no reply to continue")
+    }
+
+    /// Typed while a reply streams: the message is kept, shown and saved at once, and gets
+    /// its reply when the streaming one ends; a command typed then is a command. (It used to
+    /// stay in the input line and be sent with whatever came next, merging two turns.)
+    func testMessagesSentDuringAReplyWaitTheirTurnInOrder() {
+        var s = Fixtures.state()
+        _ = send(&s, "A")
+        let first = s.generation!.id
+        _ = update(&s, .generation(id: first, .text("a")))
+        XCTAssertEqual(send(&s, "B"), [], "nothing starts yet")
+        XCTAssertEqual(s.current.entries.last, TranscriptEntry(.user, "B"))
+        XCTAssertTrue(s.input.isEmpty, "the input line is free for the next message")
+        XCTAssertEqual(send(&s, "/new"), [])
+        XCTAssertEqual(s.conversations.count, 2, "/new mid-reply is a command")
+        _ = send(&s, "C")
+        XCTAssertEqual(s.waitingForReply, [1, 2])
+        let second = update(&s, .generation(id: first, .finished(.endOfGeneration, GenerationStats())))
+        guard case .generate(let id2, 0, _, let messages, _)? = second.first else { return XCTFail("\(second)") }
+        XCTAssertEqual(messages.map(\.content), ["Be kind.", "A", "a", "B"])
+        let third = update(&s, .generation(id: id2, .finished(.endOfGeneration, GenerationStats())))
+        guard case .generate(_, 1, _, let messages3, _)? = third.first else { return XCTFail("\(third)") }
+        XCTAssertEqual(messages3.last, ChatMessage(.user, "C"))
+        XCTAssertTrue(s.waitingForReply.isEmpty)
     }
 
     func testShowSaysWhichSystemPromptIsInForce() {
