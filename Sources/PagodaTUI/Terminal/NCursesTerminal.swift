@@ -54,7 +54,12 @@ public final class NCursesTerminal {
 
     // MARK: - Input
 
+    /// Codes read ahead after an ESC that turned out not to start a sequence: they are
+    /// the next keys, and come out before anything new (Esc then "/regen" used to lose "/").
+    private var pushedBack: [(status: Int32, code: UInt32)] = []
+
     private func nextCode(wait: Bool) -> (status: Int32, code: UInt32)? {
+        if !pushedBack.isEmpty { return pushedBack.removeFirst() }
         if !wait { wtimeout(window, 0) }
         defer { if !wait { wtimeout(window, 30) } }
         var ch: wint_t = 0
@@ -103,19 +108,20 @@ public final class NCursesTerminal {
         }
     }
 
-    /// After ESC: Alt-Enter, a bracketed paste, or Esc itself.
+    /// After ESC: Alt-Enter, a bracketed paste, or Esc itself. Anything else read ahead
+    /// is pushed back, to be read as the keys that follow Esc.
     private func readEscape() -> AppMessage? {
-        guard let (_, next) = nextCode(wait: false) else { return .key(.escape) }
-        if next == 13 || next == 10 { return .key(.altEnter) }
-        if next == 91 {  // "[": maybe "[200~"
-            var sequence = ""
-            while let (_, c) = nextCode(wait: false), sequence.count < 6 {
-                sequence.unicodeScalars.append(Unicode.Scalar(c) ?? "?")
-                if c == 126 { break }  // "~"
+        guard let first = nextCode(wait: false) else { return .key(.escape) }
+        if first.status != KEY_CODE_YES, first.code == 13 || first.code == 10 { return .key(.altEnter) }
+        var readAhead = [first]
+        if first.status != KEY_CODE_YES, first.code == 91 {  // "[": maybe "[200~"
+            while readAhead.count < 6, let c = nextCode(wait: false) {
+                readAhead.append(c)
+                if c.code == 126 { break }  // "~"
             }
-            if sequence == "200~" { return .paste(readPaste()) }
-            return nil
+            if readAhead.map(\.code) == [91, 50, 48, 48, 126] { return .paste(readPaste()) }
         }
+        pushedBack.append(contentsOf: readAhead)
         return .key(.escape)
     }
 

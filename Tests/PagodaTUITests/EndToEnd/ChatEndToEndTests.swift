@@ -111,6 +111,12 @@ final class ChatEndToEndTests: XCTestCase {
         let forked = try waitFor("shared blocks in the map") { $0.contains("forked from conversation 1") && $0.contains("▓") }
         XCTAssertTrue(forked.contains("conversation 2/2"), forked)
 
+        // Esc and then a command at once: the command is not lost to the Esc (its "/" was).
+        try shell(["tmux", "send-keys", "-t", session, "Escape", "/new", "Enter"])
+        _ = try waitFor("a third conversation") { $0.contains("conversation 3/3") }
+        try shell(["tmux", "send-keys", "-t", session, "/switch 2", "Enter"])
+        _ = try waitFor("back to the fork") { $0.contains("conversation 2/3") }
+
         try shell(["tmux", "send-keys", "-t", session, "C-d"])
         let after = try waitFor("the program to exit") { $0.contains("PAGODA-EXITED") }
         XCTAssertFalse(after.contains("pagoda ·"), "the full-screen view is gone after exit:\n\(after)")
