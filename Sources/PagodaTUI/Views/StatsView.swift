@@ -34,6 +34,11 @@ enum StatsView {
         y += BlockMapView.draw(kv, conversations: s.conversations, in: Layout.Rect(x: x, y: y, width: width, height: mapHeight), on: &screen)
         line("█ full ▌ part ▓ shared ○ cached · free", .dim)
         if perCell > 1 { line("one cell = \(perCell) blocks", .dim) }
+        let poolTokens = kv.totalBlocks * layout.blockTokens
+        if poolTokens < s.model.contextLength {
+            // Then the pool, not the model, is what a long conversation runs into.
+            line("pool \(poolTokens) tokens < context \(s.model.contextLength)", Style(foreground: .yellow))
+        }
 
         y += 1
         let c = s.current

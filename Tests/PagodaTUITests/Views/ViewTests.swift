@@ -34,6 +34,14 @@ final class ViewTests: XCTestCase {
         XCTAssertTrue(screen.text.contains("blocks 0→0 1→1 2→2"))
     }
 
+    func testThePaneSaysWhenThePoolIsSmallerThanTheContext() {
+        var s = Fixtures.state()
+        s.kv = Fixtures.snapshot(blocks: 20)  // 320 tokens, the model's context is 8192
+        XCTAssertTrue(RootView.render(s).text.contains("pool 320 tokens < context 8192"))
+        s.kv = Fixtures.snapshot(blocks: 600)  // 9600 tokens
+        XCTAssertFalse(RootView.render(s).text.contains("< context"))
+    }
+
     func testLargePoolsGroupBlocksPerCell() {
         XCTAssertEqual(BlockMapView.blocksPerCell(728, width: 38, height: 8), 3)
         XCTAssertEqual(BlockMapView.blocksPerCell(100, width: 38, height: 8), 1)
