@@ -82,7 +82,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         var pieces = ""
         for id in ids { pieces += stream.append(id) }
         pieces += stream.flush()
-        precondition(Array(pieces.utf8) == Array(tokenizer.decode(ids).utf8), "streaming detokenization differs from decode")
+        // Streaming drops the bytes of a character the ids end inside; decode replaces them.
+        let whole = tokenizer.decode(ids)
+        precondition(Array(pieces.utf8) == Array(whole.utf8) || (whole.hasSuffix("\u{FFFD}") && whole.hasPrefix(pieces)),
+                     "streaming detokenization differs from decode")
         _ = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
     }
 

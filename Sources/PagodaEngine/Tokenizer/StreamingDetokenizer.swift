@@ -18,10 +18,12 @@ public struct StreamingDetokenizer {
         return text
     }
 
-    /// Whatever is held back, with incomplete sequences replaced (at the end of a stream).
+    /// What is held back at the end of a stream, up to the last whole character: the bytes
+    /// of a character the stream stopped inside are dropped, so a reply cut at the token
+    /// limit never ends in U+FFFD. (Invalid bytes before it still decode to U+FFFD.)
     public mutating func flush() -> String {
         defer { pending.removeAll() }
-        return String(decoding: pending, as: UTF8.self)
+        return String(decoding: pending[..<Self.completePrefixLength(pending)], as: UTF8.self)
     }
 
     /// Length of the longest prefix of `bytes` that does not end inside a UTF-8 sequence

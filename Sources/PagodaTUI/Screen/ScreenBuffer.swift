@@ -3,7 +3,8 @@ import Foundation
 /// An in-memory grid of cells that views draw into. The terminal copies it to the screen
 /// (only what changed); tests read it cell by cell.
 ///
-/// A wide character occupies its cell and marks the next as a continuation (`nil`).
+/// A character `w` columns wide occupies its cell and marks the next `w - 1` as continuations
+/// (`nil`); writing over any part of it blanks the rest.
 public struct ScreenBuffer: Equatable, Sendable {
     public struct Cell: Equatable, Sendable {
         /// nil for the second column of a wide character.
@@ -48,6 +49,7 @@ public struct ScreenBuffer: Equatable, Sendable {
                 // The last column shown becomes the ellipsis (a wide character gives up both).
                 let at = column < limit ? column : lastStart
                 if at >= 0, at >= x, at < limit {
+                    clearOverlaps(x: at, y: y, width: 1)
                     cells[y * width + at] = Cell(character: "…", style: style)
                     if at + 1 < min(width, column) { cells[y * width + at + 1] = Cell(character: " ", style: style) }
                     column = at + 1
@@ -56,18 +58,40 @@ public struct ScreenBuffer: Equatable, Sendable {
             }
             lastStart = column
             if column >= 0 {
+                clearOverlaps(x: column, y: y, width: w)
                 cells[y * width + column] = Cell(character: character, style: style)
-                if w == 2 { cells[y * width + column + 1] = Cell(character: nil, style: style) }
+                for continuation in 1..<max(1, w) { cells[y * width + column + continuation] = Cell(character: nil, style: style) }
             }
             column += w
         }
         return column
     }
 
+    /// Before `width` cells from column `x` are written: a character that starts left of
+    /// them and reaches in, or starts in them and reaches past, is replaced by spaces, so
+    /// no cell is left continuing a character that is gone (the terminal would draw half of
+    /// it, or ncurses would write over the new text).
+    private mutating func clearOverlaps(x: Int, y: Int, width w: Int) {
+        let row = y * width
+        var owner = x
+        while owner > 0, cells[row + owner].character == nil { owner -= 1 }
+        if owner < x, let c = cells[row + owner].character {
+            for column in owner..<min(width, owner + max(1, displayWidth(c))) where column < x { cells[row + column] = Cell(character: " ", style: cells[row + column].style) }
+        }
+        var after = x + w
+        while after < width, cells[row + after].character == nil {
+            cells[row + after] = Cell(character: " ", style: cells[row + after].style)
+            after += 1
+        }
+    }
+
     /// Fills a rectangle with spaces in `style`.
     public mutating func fill(x: Int, y: Int, width w: Int, height h: Int, style: Style = .plain) {
+        let first = max(0, x), end = min(width, x + w)
+        guard first < end else { return }
         for row in max(0, y)..<min(height, y + h) {
-            for column in max(0, x)..<min(width, x + w) {
+            clearOverlaps(x: first, y: row, width: end - first)
+            for column in first..<end {
                 cells[row * width + column] = Cell(character: " ", style: style)
             }
         }

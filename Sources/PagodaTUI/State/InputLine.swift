@@ -2,6 +2,9 @@ import Foundation
 
 /// The text being typed, its cursor, and the history of past inputs, with the editing keys
 /// of a shell line (Ctrl-A/E/K/U/W, arrows, Home/End, Up/Down through history).
+///
+/// The unit of editing is the `Character`, an extended grapheme cluster: Left steps over
+/// "👨‍👩‍👧" or "é" (e and a combining accent) at once, Backspace deletes it whole.
 public struct InputLine: Equatable, Sendable {
     public private(set) var characters: [Character] = []
     public private(set) var cursor = 0
@@ -29,8 +32,16 @@ public struct InputLine: Equatable, Sendable {
             if let v = c.unicodeScalars.first?.value, v < 0x20 || v == 0x7F || (0x80..<0xA0).contains(v) { return " " }
             return c
         }
-        characters.insert(contentsOf: clean, at: cursor)
-        cursor += clean.count
+        // Keys arrive one scalar at a time, so "👨‍👩‍👧" comes as five inserts: the line is
+        // regrouped into characters (extended grapheme clusters) each time, and the cursor
+        // stays just after what was inserted. O(length of the line).
+        let after = characters[cursor...]
+        let regrouped = Array(String(characters[..<cursor]) + String(clean) + String(after))
+        // What follows keeps its characters, unless the first of them joined the inserted text.
+        let suffix = Array(String(after))
+        let keptSuffix = regrouped.count >= suffix.count && Array(regrouped.suffix(suffix.count)) == suffix ? suffix.count : max(0, suffix.count - 1)
+        characters = regrouped
+        cursor = max(0, min(characters.count, characters.count - keptSuffix))
     }
 
     public mutating func backspace() {

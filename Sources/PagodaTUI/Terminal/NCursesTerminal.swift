@@ -114,16 +114,22 @@ public final class NCursesTerminal {
         guard let first = nextCode(wait: false) else { return .key(.escape) }
         if first.status != KEY_CODE_YES, first.code == 13 || first.code == 10 { return .key(.altEnter) }
         var readAhead = [first]
-        if first.status != KEY_CODE_YES, first.code == 91 {  // "[": maybe "[200~"
-            while readAhead.count < 6, let c = nextCode(wait: false) {
+        if first.status != KEY_CODE_YES, first.code == 91 || first.code == 79 {  // "[" or "O"
+            if let c = nextCode(wait: false) { readAhead.append(c) }
+            // An arrow, Home or End that ncurses did not decode (typed before the terminal was
+            // put in keypad mode, or from a terminal whose terminfo says otherwise).
+            if readAhead.count == 2, let key = Self.cursorKeys[readAhead[1].code] { return .key(key) }
+            while first.code == 91, readAhead.count < 6, readAhead.last?.code != 126, let c = nextCode(wait: false) {
                 readAhead.append(c)
-                if c.code == 126 { break }  // "~"
             }
-            if readAhead.map(\.code) == [91, 50, 48, 48, 126] { return .paste(readPaste()) }
+            if readAhead.map(\.code) == [91, 50, 48, 48, 126] { return .paste(readPaste()) }  // "[200~"
         }
         pushedBack.append(contentsOf: readAhead)
         return .key(.escape)
     }
+
+    /// Final bytes of the cursor-key sequences ESC [ X and ESC O X.
+    private static let cursorKeys: [UInt32: Key] = [65: .up, 66: .down, 67: .right, 68: .left, 72: .home, 70: .end]
 
     private func readPaste() -> String {
         var text = String.UnicodeScalarView()
@@ -152,7 +158,7 @@ public final class NCursesTerminal {
                 guard let character = cell.character else { continue }
                 let s = cell.style
                 pagoda_set_style(window, hasColors ? Int32(s.foreground.rawValue) : 0, s.bold ? 1 : 0, s.reverse ? 1 : 0, s.dim ? 1 : 0, s.underline ? 1 : 0)
-                var wide = character.unicodeScalars.map { wchar_t(bitPattern: $0.value) }
+                var wide = drawnScalars(character).map { wchar_t(bitPattern: $0.value) }
                 wide.append(0)
                 mvwaddnwstr(window, Int32(y), Int32(x), wide, Int32(wide.count - 1))
             }

@@ -46,6 +46,19 @@ final class TokenizerTests: XCTestCase {
         XCTAssertFalse(pieces.contains { $0.contains("\u{FFFD}") }, "no piece holds half a character")
     }
 
+    func testStreamEndingInsideACharacterDropsItsBytes() throws {
+        let t = try smolTokenizer()
+        // "東" alone as bytes: its first two bytes are held back and dropped at the end.
+        var stream = StreamingDetokenizer(tokenizer: t)
+        var out = ""
+        // The tokens of single bytes 0xE6 and 0x9D: a reply cut after them stopped inside "東".
+        let partial = [[UInt8(0xE6)], [0x9D]].compactMap { byte in (0..<TokenID(t.vocabulary.count)).first { t.bytes(of: $0) == byte } }
+        XCTAssertEqual(partial.count, 2, "a byte-level vocabulary has a token for every byte")
+        for id in t.encode("ab") + partial { out += stream.append(id) }
+        out += stream.flush()
+        XCTAssertEqual(out, "ab", "a reply cut inside a character ends before it, not in U+FFFD")
+    }
+
     func testCompletePrefixLength() {
         XCTAssertEqual(StreamingDetokenizer.completePrefixLength([0x61, 0xE6, 0x9D]), 1)
         XCTAssertEqual(StreamingDetokenizer.completePrefixLength([0x61, 0xE6, 0x9D, 0xB1]), 4)

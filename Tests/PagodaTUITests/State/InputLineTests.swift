@@ -36,4 +36,29 @@ final class InputLineTests: XCTestCase {
         line.insert("a\u{1B}[31mb\tc\r\nd\u{7}")
         XCTAssertEqual(line.text, "a [31mb c\nd ")
     }
+
+    /// Keys arrive a scalar at a time; the line edits whole characters: Left×3 from the end
+    /// of "👍🏽 한국어 👨‍👩‍👧" stands before "어", and Backspace deletes "국".
+    func testEditingWorksOnWholeCharacters() {
+        var line = InputLine()
+        for scalar in "👍🏽 한국어 👨‍👩‍👧".unicodeScalars { line.insert(String(scalar)) }
+        XCTAssertEqual(line.characters.count, 7)
+        XCTAssertEqual(line.cursor, 7)
+        line.moveLeft(); line.moveLeft(); line.moveLeft()
+        line.backspace()
+        XCTAssertEqual(line.text, "👍🏽 한어 👨‍👩‍👧")
+        line.moveToEnd(); line.backspace()
+        XCTAssertEqual(line.text, "👍🏽 한어 ", "the family goes at once")
+        line.moveToStart(); line.insert("e"); line.insert("\u{301}")
+        XCTAssertEqual(line.characters.first, "é")
+        XCTAssertEqual(line.cursor, 1, "the accent joins the e before the cursor")
+    }
+
+    /// The input view lays the line out in the same columns the screen uses.
+    func testCursorColumnCountsWideCharacters() {
+        var line = InputLine()
+        line.insert("한👍🏽x")
+        line.moveLeft()
+        XCTAssertEqual(InputView.layout(line, width: 40).cursor.column, 6)
+    }
 }
