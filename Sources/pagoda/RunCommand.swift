@@ -64,7 +64,7 @@ struct RunCommand: AsyncParsableCommand {
         var failure: String?
         for await event in engine.generate(request) {
             switch event {
-            case .promptProgress, .preempted: break  // one conversation: nothing to preempt
+            case .promptProgress, .preempted, .decoded: break  // one conversation: nothing to preempt
             case .text(let text):
                 FileHandle.standardOutput.write(Data(text.utf8))
             case .finished(let reason, let stats):

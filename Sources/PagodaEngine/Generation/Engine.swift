@@ -218,6 +218,7 @@ public final class Engine: @unchecked Sendable {
                 return finish(.endOfGeneration)
             }
             history.append(token)
+            emit(.decoded(tokens: stats.generatedTokens, seconds: seconds(since: decodeStart)))
             let (text, stopped) = stops.filter(detokenizer.append(token))
             if !text.isEmpty { emit(.text(text)) }
             if let stopped {

@@ -1,5 +1,6 @@
-/// What a generation reports, in order: prompt progress, then text as it is decoded, then
-/// exactly one `finished`; `preempted` may come at any point before `finished`.
+/// What a generation reports, in order: prompt progress, then for each token `decoded` and
+/// the text it completed, then exactly one `finished`; `preempted` may come at any point
+/// before `finished`.
 public enum GenerationEvent: Sendable, Equatable {
     /// Prompt tokens processed so far (reused ones count as processed).
     case promptProgress(done: Int, total: Int)
@@ -7,6 +8,9 @@ public enum GenerationEvent: Sendable, Equatable {
     /// (`freedBlocks` became free; blocks it shared stay). Giving it its context again
     /// recomputes it.
     case preempted(SequenceID, freedBlocks: Int)
+    /// After each token sampled (end of turn excepted): tokens out so far and the seconds
+    /// since decoding began, for a live tokens/s.
+    case decoded(tokens: Int, seconds: Double)
     /// A piece of the reply: always whole UTF-8 characters.
     case text(String)
     case finished(FinishReason, GenerationStats)

@@ -29,22 +29,30 @@ public final class ChatSession {
         let summary = try? ModelSummary(file: engine.model.file)
         let info = ModelInfo(
             name: summary?.displayName ?? engine.model.file.name,
+            fileName: engine.model.file.name,
             architecture: engine.model.config.architecture,
             weightTypes: summary?.bytesByType.map { ($0.type.name, Double($0.bytes) / 1_048_576) } ?? [],
             threads: threads,
             contextLength: engine.model.config.contextLength)
-        state = AppState(width: 80, height: 24, model: info, systemPrompt: systemPrompt)
-        state.settings = settings
+        var past: [Conversation] = []
+        var firstNumber = 1
+        var problem: String?
         do {
-            if let past = try transcripts?.load(limit: 50, firstNumber: 2), !past.isEmpty {
-                state.conversations += past
-                state.nextConversationNumber = 2 + past.count
-                state.conversations[0].entries.append(TranscriptEntry(.notice,
-                    "\(past.count) earlier conversation\(past.count == 1 ? "" : "s"): /list shows them, /switch N continues one"))
+            if let transcripts {
+                past = try transcripts.load(limit: 50)
+                firstNumber = try transcripts.nextConversationNumber()
             }
         } catch {
-            state.conversations[0].entries.append(TranscriptEntry(.error, "earlier conversations could not be read: \(error)"))
+            problem = "earlier conversations could not be read: \(error)"
         }
+        state = AppState(width: 80, height: 24, model: info, systemPrompt: systemPrompt, firstNumber: firstNumber)
+        state.settings = settings
+        if !past.isEmpty {
+            state.conversations += past
+            state.conversations[0].entries.append(TranscriptEntry(.notice,
+                "\(past.count) earlier conversation\(past.count == 1 ? "" : "s"): /list shows them, /switch N continues one"))
+        }
+        if let problem { state.conversations[0].entries.append(TranscriptEntry(.error, problem)) }
     }
 
     /// Saves what changed; the first failure is shown and saving stops.
@@ -70,8 +78,19 @@ public final class ChatSession {
         return true
     }
 
-    /// Messages the engine and the effects posted since the last call.
-    public func pendingMessages() -> [AppMessage] { inbox.drain() }
+    /// Messages the engine and the effects posted since the last call, and the process's
+    /// memory once a second.
+    public func pendingMessages() -> [AppMessage] {
+        var messages = inbox.drain()
+        let now = DispatchTime.now().uptimeNanoseconds
+        if now - lastMemoryReading >= 1_000_000_000, let bytes = ProcessMemory.residentBytes() {
+            lastMemoryReading = now
+            messages.append(.memory(residentBytes: bytes))
+        }
+        return messages
+    }
+
+    private var lastMemoryReading: UInt64 = 0
 
     /// Sets up what a new screen shows (terminal size, the cache, template warnings).
     public func start(width: Int, height: Int) {

@@ -3,14 +3,17 @@ import PagodaEngine
 /// What the stats pane says about the model (gathered once at start).
 public struct ModelInfo: Equatable, Sendable {
     public var name: String
+    /// The model file's name, recorded with each conversation to tell models apart.
+    public var fileName: String
     public var architecture: String
     /// Weight bytes per tensor type, largest first.
     public var weightTypes: [(type: String, mebibytes: Double)]
     public var threads: Int
     public var contextLength: Int
 
-    public init(name: String, architecture: String, weightTypes: [(type: String, mebibytes: Double)], threads: Int, contextLength: Int) {
+    public init(name: String, fileName: String? = nil, architecture: String, weightTypes: [(type: String, mebibytes: Double)], threads: Int, contextLength: Int) {
         self.name = name
+        self.fileName = fileName ?? name
         self.architecture = architecture
         self.weightTypes = weightTypes
         self.threads = threads
@@ -18,7 +21,7 @@ public struct ModelInfo: Equatable, Sendable {
     }
 
     public static func == (a: ModelInfo, b: ModelInfo) -> Bool {
-        a.name == b.name && a.architecture == b.architecture && a.threads == b.threads && a.contextLength == b.contextLength
+        a.name == b.name && a.fileName == b.fileName && a.architecture == b.architecture && a.threads == b.threads && a.contextLength == b.contextLength
             && a.weightTypes.map(\.type) == b.weightTypes.map(\.type)
     }
 }
@@ -38,6 +41,11 @@ public struct ActiveGeneration: Equatable, Sendable {
     public let conversation: Int
     public var promptDone = 0
     public var promptTotal = 0
+    /// Tokens out so far and the seconds they took, for the live rate.
+    public var tokensOut = 0
+    public var decodeSeconds = 0.0
+
+    public var tokensPerSecond: Double { decodeSeconds > 0 && tokensOut > 1 ? Double(tokensOut - 1) / decodeSeconds : 0 }
 }
 
 /// The whole UI state: one value, changed only by `update`.
@@ -57,6 +65,8 @@ public struct AppState: Equatable, Sendable {
     public var nextGenerationID = 1
     public var nextConversationNumber = 2
     public var kv: KVCacheSnapshot?
+    /// The process's resident memory, measured about once a second.
+    public var residentBytes: Int?
     public var model: ModelInfo
     public var defaultSystemPrompt: String?
     /// Ctrl-C at an idle prompt asks first.
@@ -65,12 +75,14 @@ public struct AppState: Equatable, Sendable {
     /// A one-line hint under the transcript.
     public var status: String?
 
-    public init(width: Int, height: Int, model: ModelInfo, systemPrompt: String?) {
+    /// Starts with one empty conversation numbered `firstNumber`.
+    public init(width: Int, height: Int, model: ModelInfo, systemPrompt: String?, firstNumber: Int = 1) {
         self.width = width
         self.height = height
         self.model = model
         defaultSystemPrompt = systemPrompt
-        conversations = [Conversation(number: 1, systemPrompt: systemPrompt)]
+        conversations = [Conversation(number: firstNumber, systemPrompt: systemPrompt, model: model.fileName)]
+        nextConversationNumber = firstNumber + 1
     }
 
     public var current: Conversation {
@@ -88,6 +100,8 @@ public enum AppMessage: Equatable, Sendable {
     case resize(width: Int, height: Int)
     case generation(id: Int, GenerationEvent)
     case kvChanged(KVCacheSnapshot)
+    /// The process's resident memory was measured.
+    case memory(residentBytes: Int)
     /// The runtime made or forked a sequence for a conversation.
     case sequenceAssigned(conversation: Int, SequenceID)
     case systemPromptLoaded(conversation: Int, text: String)

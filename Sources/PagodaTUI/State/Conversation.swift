@@ -1,3 +1,4 @@
+import Foundation
 import PagodaEngine
 
 /// One line of the transcript.
@@ -21,8 +22,14 @@ public struct TranscriptEntry: Equatable, Sendable {
 
 /// A conversation: its transcript, its KV cache sequence and where its view is scrolled.
 public struct Conversation: Equatable, Sendable {
-    /// 1-based number shown to the user (stable while it lives).
+    /// The number shown to the user: with a transcript store, its stored id, the same in
+    /// every run; otherwise counted from 1 in this run.
     public let number: Int
+    /// The model it was held with (its file name), nil when not known (saved before models
+    /// were recorded).
+    public var model: String?
+    /// Set by `/rename`; nil shows the first line of the first message.
+    public var title: String?
     /// Its sequence in the KV cache, once one exists.
     public var sequence: SequenceID?
     public var systemPrompt: String?
@@ -35,10 +42,20 @@ public struct Conversation: Equatable, Sendable {
     /// Its row in the transcript store, for a conversation loaded from an earlier session.
     public var storedID: Int64?
 
-    public init(number: Int, systemPrompt: String?) {
+    public init(number: Int, systemPrompt: String?, model: String? = nil) {
         self.number = number
         self.systemPrompt = systemPrompt
+        self.model = model
     }
+
+    /// The title, or the first line of the first message; nil for an empty conversation.
+    public var displayTitle: String? {
+        if let title, !title.isEmpty { return title }
+        return entries.first { $0.kind == .user }.map { firstLine($0.text) }
+    }
+
+    /// User turns so far.
+    public var turns: Int { entries.filter { $0.kind == .user }.count }
 
     /// The reply being generated, if any: the last assistant entry still streaming (notices
     /// may follow it, a preemption's for instance).
@@ -59,4 +76,9 @@ public struct Conversation: Equatable, Sendable {
         }
         return out
     }
+}
+
+/// The first non-blank line of `text`, trimmed.
+func firstLine(_ text: String) -> String {
+    text.split(whereSeparator: \.isNewline).lazy.map { $0.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty } ?? ""
 }

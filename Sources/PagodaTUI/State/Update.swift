@@ -21,6 +21,9 @@ public func update(_ state: inout AppState, _ message: AppMessage) -> [Effect] {
     case .kvChanged(let snapshot):
         state.kv = snapshot
         return []
+    case .memory(let bytes):
+        state.residentBytes = bytes
+        return []
     case .sequenceAssigned(let conversation, let sequence):
         if state.conversations.indices.contains(conversation) { state.conversations[conversation].sequence = sequence }
         return []
@@ -117,6 +120,38 @@ private func switchConversation(_ s: inout AppState, to index: Int) {
     guard s.conversations.indices.contains(index) else { return }
     s.focused = index
     s.status = nil
+    // A conversation held with another model says so once, before it is continued.
+    let c = s.current
+    if let other = c.model, other != s.model.fileName, !c.entries.isEmpty {
+        let notice = "this conversation was held with \(other); replies now come from \(s.model.fileName), which reads the transcript afresh"
+        if c.entries.last?.text != notice { appendNotice(&s, index, notice) }
+    }
+}
+
+/// `/list`: one line per conversation — number, turns, tokens, the model when it is not
+/// this one, and the title cut to fit.
+func conversationList(_ s: AppState) -> String {
+    let width = max(20, Layout(state: s).transcript.width - TranscriptView.markWidth)
+    return s.conversations.enumerated().map { i, c in
+        var head = "\(i == s.focused ? "▸" : " ") \(c.number) · \(plural(c.turns, "turn")) · \(plural(c.contextTokens, "token"))"
+        if let model = c.model, model != s.model.fileName { head += " · \(model)" }
+        guard let title = c.displayTitle else { return head + " · (empty)" }
+        return head + " · " + cut(title, toWidth: width - displayWidth(head) - 3)
+    }.joined(separator: "\n")
+}
+
+/// `text` cut to `width` columns, ending in "…" when it was cut.
+func cut(_ text: String, toWidth width: Int) -> String {
+    guard displayWidth(text) > width else { return text }
+    var out = ""
+    var used = 0
+    for c in text {
+        let w = displayWidth(c)
+        if used + w > max(0, width - 1) { break }
+        out.append(c)
+        used += w
+    }
+    return out + "…"
 }
 
 /// Adds a notice to a conversation: at the end, or just before its reply while one streams
@@ -152,6 +187,7 @@ private func submit(_ s: inout AppState) -> [Effect] {
     }
     _ = s.input.submit()
     s.current.entries.append(TranscriptEntry(.user, text))
+    s.current.model = s.model.fileName
     s.current.scrollOffset = 0
     // While a reply streams, the message is kept (and saved) and waits its turn.
     if s.isGenerating || s.waitingForReply.contains(s.current.number) {
@@ -196,15 +232,11 @@ private func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
     case "/help":
         appendNotice(&s, s.focused, SlashCommands.all.map { "\($0.usage.padding(toLength: 18, withPad: " ", startingAt: 0)) \($0.help)" }.joined(separator: "\n"))
     case "/new":
-        s.conversations.append(Conversation(number: s.nextConversationNumber, systemPrompt: s.defaultSystemPrompt))
+        s.conversations.append(Conversation(number: s.nextConversationNumber, systemPrompt: s.defaultSystemPrompt, model: s.model.fileName))
         s.nextConversationNumber += 1
         s.focused = s.conversations.count - 1
     case "/list":
-        let rows = s.conversations.enumerated().map { i, c in
-            "\(i == s.focused ? "▸" : " ") \(c.number): \(plural(c.entries.filter { $0.kind == .user }.count, "turn")), \(plural(c.contextTokens, "token"))"
-                + (c.entries.first { $0.kind == .user }.map { " — " + String($0.text.prefix(40)) } ?? "")
-        }
-        appendNotice(&s, s.focused, rows.joined(separator: "\n"))
+        appendNotice(&s, s.focused, conversationList(s))
     case "/switch":
         guard let n = Int(argument) else {
             appendNotice(&s, s.focused, "/switch needs a conversation number (see /list)", kind: .error)
@@ -215,10 +247,10 @@ private func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
             return []
         }
         switchConversation(&s, to: index)
-        s.status = "conversation \(n): \(plural(s.current.entries.filter { $0.kind == .user }.count, "turn"))"
+        s.status = "conversation \(n): \(plural(s.current.turns, "turn"))"
     case "/fork":
         if busy { appendNotice(&s, s.focused, "wait for the reply to finish before forking", kind: .error); return [] }
-        var copy = Conversation(number: s.nextConversationNumber, systemPrompt: s.current.systemPrompt)
+        var copy = Conversation(number: s.nextConversationNumber, systemPrompt: s.current.systemPrompt, model: s.model.fileName)
         copy.entries = s.current.entries.filter { $0.kind == .user || $0.kind == .assistant }
         copy.contextTokens = s.current.contextTokens
         s.nextConversationNumber += 1
@@ -315,14 +347,17 @@ private func handleGeneration(_ s: inout AppState, _ id: Int, _ event: Generatio
         g.promptDone = done
         g.promptTotal = total
         s.generation = g
+    case .decoded(let tokens, let seconds):
+        g.tokensOut = tokens
+        g.decodeSeconds = seconds
+        s.generation = g
     case .preempted(let sequence, let freed):
         // Said in both conversations; the preempted one is recomputed from its transcript
         // when it next generates (its sequence is kept, empty).
         if let victim = s.conversations.firstIndex(where: { $0.sequence == sequence }) {
-            appendNotice(&s, victim, "KV cache full: this conversation's blocks were freed for conversation \(i + 1); "
+            appendNotice(&s, victim, "KV cache full: this conversation's blocks were freed for conversation \(s.conversations[i].number); "
                          + "it is recomputed from the transcript when you continue it")
-            s.conversations[victim].contextTokens = 0
-            appendNotice(&s, i, "KV cache full: conversation \(victim + 1) was preempted (\(freed) blocks freed) to make room")
+            appendNotice(&s, i, "KV cache full: conversation \(s.conversations[victim].number) was preempted (\(freed) blocks freed) to make room")
         }
     case .text(let text):
         keepingScrollPosition(&s, i) { c in
@@ -338,7 +373,10 @@ private func handleGeneration(_ s: inout AppState, _ id: Int, _ event: Generatio
             }
             if case .failed(let message) = reason { c.entries.append(TranscriptEntry(.error, message)) }
             c.lastStats = stats
-            c.contextTokens = stats.promptTokens + stats.generatedTokens
+            // The tokens now in its KV cache, as the pane counts them: the last token sampled is
+            // only fed back when the reply goes on, i.e. when it was stopped mid-way.
+            let fed = reason == .cancelled ? stats.generatedTokens : max(0, stats.generatedTokens - 1)
+            c.contextTokens = stats.promptTokens + fed
         }
         s.generation = nil
         return startWaitingReply(&s)

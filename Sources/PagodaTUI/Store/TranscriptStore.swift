@@ -11,16 +11,34 @@ import GRDB
 /// transaction. Conversations without a user message are not saved. Not thread-safe: one
 /// UI loop uses it.
 ///
-/// Schema: `conversation(id, systemPrompt, createdAt, updatedAt)` and
-/// `entry(conversationId, position, kind, text, stopped, cutAtLimit)`, keyed by (conversation,
-/// position).
+/// A conversation's number is its row id, so it is the same in every run: conversation 7
+/// is 7 tomorrow. Numbers are never reused (the id is AUTOINCREMENT).
+///
+/// Schema: `conversation(id, systemPrompt, createdAt, updatedAt, title, model,
+/// contextTokens)` and `entry(conversationId, position, kind, text, stopped, cutAtLimit)`,
+/// keyed by (conversation, position).
 public final class TranscriptStore {
     private let database: DatabaseQueue
     /// This session's conversations (by number) and loaded ones (by stored id) → row id.
     private var rows: [Int: Int64] = [:]
     /// What each row holds now, to write only the difference.
     private var saved: [Int64: [TranscriptEntry]] = [:]
-    private var savedSystemPrompts: [Int64: String?] = [:]
+    /// The conversation's own fields as last written, to write only the difference.
+    private var savedHeaders: [Int64: Header] = [:]
+
+    private struct Header: Equatable {
+        var systemPrompt: String?
+        var title: String?
+        var model: String?
+        var contextTokens: Int
+
+        init(_ c: Conversation) {
+            systemPrompt = c.systemPrompt
+            title = c.title
+            model = c.model
+            contextTokens = c.contextTokens
+        }
+    }
 
     /// Opens (creating if needed) the database at `url`. It holds chat history, so it is
     /// private to its owner: a folder it creates is 0700, and the file is 0600 (made so when
@@ -68,7 +86,23 @@ public final class TranscriptStore {
         migrator.registerMigration("v2") { db in
             try db.alter(table: "entry") { t in t.add(column: "cutAtLimit", .boolean).notNull().defaults(to: false) }
         }
+        migrator.registerMigration("v3") { db in
+            try db.alter(table: "conversation") { t in
+                t.add(column: "title", .text)
+                t.add(column: "model", .text)
+                t.add(column: "contextTokens", .integer).notNull().defaults(to: 0)
+            }
+        }
         try migrator.migrate(database)
+    }
+
+    /// The number the next new conversation gets: one past every id ever given.
+    public func nextConversationNumber() throws -> Int {
+        try database.read { db in
+            let used = try Int.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'conversation'") ?? 0
+            let highest = try Int.fetchOne(db, sql: "SELECT MAX(id) FROM conversation") ?? 0
+            return max(used, highest) + 1
+        }
     }
 
     /// Writes what changed in `conversations` since the last call.
@@ -76,7 +110,7 @@ public final class TranscriptStore {
         let changed = conversations.filter { c in
             guard c.entries.contains(where: { $0.kind == .user }) else { return false }
             guard let row = row(of: c) else { return true }
-            return saved[row] != c.entries || savedSystemPrompts[row] != .some(c.systemPrompt)
+            return saved[row] != c.entries || savedHeaders[row] != Header(c)
         }
         guard !changed.isEmpty else { return }
         let now = Date()
@@ -85,11 +119,14 @@ public final class TranscriptStore {
                 let row: Int64
                 if let existing = self.row(of: c) {
                     row = existing
-                    try db.execute(sql: "UPDATE conversation SET systemPrompt = ?, updatedAt = ? WHERE id = ?",
-                                   arguments: [c.systemPrompt, now, row])
+                    try db.execute(sql: "UPDATE conversation SET systemPrompt = ?, title = ?, model = ?, contextTokens = ?, updatedAt = ? WHERE id = ?",
+                                   arguments: [c.systemPrompt, c.title, c.model, c.contextTokens, now, row])
                 } else {
-                    try db.execute(sql: "INSERT INTO conversation (systemPrompt, createdAt, updatedAt) VALUES (?, ?, ?)",
-                                   arguments: [c.systemPrompt, now, now])
+                    // The row takes the conversation's number, unless another Pagoda took it
+                    // meanwhile; then it gets the next free id (and that number from the next run).
+                    let taken = try Bool.fetchOne(db, sql: "SELECT EXISTS(SELECT 1 FROM conversation WHERE id = ?)", arguments: [c.number]) ?? false
+                    try db.execute(sql: "INSERT INTO conversation (id, systemPrompt, title, model, contextTokens, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                   arguments: [taken ? nil : c.number, c.systemPrompt, c.title, c.model, c.contextTokens, now, now])
                     row = db.lastInsertedRowID
                     rows[c.number] = row
                 }
@@ -103,29 +140,30 @@ public final class TranscriptStore {
                     try db.execute(sql: "DELETE FROM entry WHERE conversationId = ? AND position >= ?", arguments: [row, c.entries.count])
                 }
                 saved[row] = c.entries
-                savedSystemPrompts[row] = .some(c.systemPrompt)
+                savedHeaders[row] = Header(c)
             }
         }
     }
 
-    /// Up to `limit` saved conversations, most recently changed first, numbered from
-    /// `firstNumber`. A reply that was streaming when Pagoda stopped comes back marked
-    /// stopped. They are the store's from then on: `save` updates them in place.
-    public func load(limit: Int, firstNumber: Int) throws -> [Conversation] {
-        let records = try database.read { db -> [(Int64, String?, [Row])] in
-            let conversations = try Row.fetchAll(db, sql: "SELECT id, systemPrompt FROM conversation ORDER BY updatedAt DESC, id DESC LIMIT ?",
+    /// Up to `limit` saved conversations, most recently changed first, each numbered by its
+    /// id. A reply that was streaming when Pagoda stopped comes back marked stopped. They are
+    /// the store's from then on: `save` updates them in place.
+    public func load(limit: Int) throws -> [Conversation] {
+        let records = try database.read { db -> [(Row, [Row])] in
+            let conversations = try Row.fetchAll(db, sql: "SELECT id, systemPrompt, title, model, contextTokens FROM conversation ORDER BY updatedAt DESC, id DESC LIMIT ?",
                                                  arguments: [limit])
             return try conversations.map { c in
-                let id: Int64 = c["id"]
                 let entries = try Row.fetchAll(db, sql: "SELECT kind, text, stopped, cutAtLimit FROM entry WHERE conversationId = ? ORDER BY position",
-                                               arguments: [id])
-                return (id, c["systemPrompt"], entries)
+                                               arguments: [c["id"] as Int64])
+                return (c, entries)
             }
         }
-        return records.enumerated().map { i, record in
-            let (id, systemPrompt, entryRows) = record
-            var c = Conversation(number: firstNumber + i, systemPrompt: systemPrompt)
+        return records.map { record, entryRows in
+            let id: Int64 = record["id"]
+            var c = Conversation(number: Int(id), systemPrompt: record["systemPrompt"], model: record["model"])
             c.storedID = id
+            c.title = record["title"]
+            c.contextTokens = record["contextTokens"]
             c.entries = entryRows.map { row in
                 var entry = TranscriptEntry(Self.kind(named: row["kind"]), row["text"])
                 entry.stopped = row["stopped"]
@@ -133,9 +171,21 @@ public final class TranscriptStore {
                 return entry
             }
             saved[id] = c.entries
-            savedSystemPrompts[id] = .some(systemPrompt)
+            savedHeaders[id] = Header(c)
             return c
         }
+    }
+
+    /// Deletes a saved conversation and its entries (nothing if it was never saved).
+    public func delete(_ c: Conversation) throws {
+        guard let row = row(of: c) else { return }
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM entry WHERE conversationId = ?", arguments: [row])
+            try db.execute(sql: "DELETE FROM conversation WHERE id = ?", arguments: [row])
+        }
+        saved[row] = nil
+        savedHeaders[row] = nil
+        rows[c.number] = nil
     }
 
     private func row(of c: Conversation) -> Int64? {

@@ -10,14 +10,21 @@ public enum RootView {
         }
         // Title bar.
         screen.fill(x: 0, y: 0, width: s.width, height: 1, style: .reverse)
-        var title = " pagoda · \(s.model.name) · conversation \(s.current.number)/\(s.conversations.count)"
+        // What the conversation is doing comes first, then which one it is, then the model:
+        // a narrow terminal cuts the model name, never the F2 hint.
+        var activity = ""
         if let g = s.generation {
-            title += g.promptTotal > 0 && g.promptDone < g.promptTotal ? " · reading prompt \(g.promptDone)/\(g.promptTotal)" : " · generating (Esc stops)"
+            activity = g.promptTotal > 0 && g.promptDone < g.promptTotal ? " · reading prompt \(g.promptDone)/\(g.promptTotal)" : " · generating (Esc stops)"
         }
-        screen.put(title, x: 0, y: 0, style: .reverse)
-        screen.put("F2 stats ", x: s.width - 9, y: 0, style: .reverse)
+        let which = "conversation \(s.current.number)" + (s.conversations.count > 1 ? " (\(s.focused + 1) of \(s.conversations.count))" : "")
+        let hint = Layout(state: s).showsStats ? " F2 hide stats " : " F2 stats "
+        let room = s.width - displayWidth(hint)
+        let fixed = " pagoda · " + which + activity
+        let title = displayWidth(fixed) + 4 < room ? " pagoda · " + cut(s.model.name, toWidth: room - displayWidth(fixed) - 3) + " · " + which + activity : fixed
+        screen.put(title, x: 0, y: 0, style: .reverse, maxX: room)
+        screen.put(hint, x: room, y: 0, style: .reverse)
 
-        TranscriptView.draw(s.current, in: layout.transcript, on: &screen)
+        if !layout.statsCoverTranscript { TranscriptView.draw(s.current, in: layout.transcript, on: &screen) }
         if layout.showsStats { StatsView.draw(s, in: layout.stats, on: &screen) }
 
         let status = s.status ?? "Enter send · Alt-Enter newline · Ctrl-N/P switch · /help · Ctrl-D quit"

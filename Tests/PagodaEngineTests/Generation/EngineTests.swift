@@ -18,7 +18,7 @@ final class EngineTests: XCTestCase {
             switch event {
             case .text(let t): text += t
             case .finished(let r, let s): reason = r; stats = s
-            case .promptProgress, .preempted: break
+            case .promptProgress, .preempted, .decoded: break
             }
         }
         return (text, reason, stats, events)
@@ -43,6 +43,13 @@ final class EngineTests: XCTestCase {
         XCTAssertGreaterThan(stats?.generatedTokens ?? 0, 1)
         XCTAssertEqual(events.first, .promptProgress(done: 0, total: 37))
         guard case .finished = events.last else { return XCTFail("finished comes last") }
+        // A live count for each token out, its clock never going back.
+        let decoded = events.compactMap { event -> (Int, Double)? in
+            if case .decoded(let n, let seconds) = event { return (n, seconds) } else { return nil }
+        }
+        XCTAssertEqual(decoded.map(\.0), Array(1...decoded.count))
+        XCTAssertGreaterThanOrEqual(decoded.count, (stats?.generatedTokens ?? 0) - 1, "every token but an end of turn")
+        XCTAssertEqual(decoded.map(\.1), decoded.map(\.1).sorted())
     }
 
     /// At the end of the reference conversation llama.cpp's three best tokens lie within 0.15

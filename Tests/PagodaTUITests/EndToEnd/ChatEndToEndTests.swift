@@ -69,7 +69,7 @@ final class ChatEndToEndTests: XCTestCase {
         try shell(["tmux", "send-keys", "-t", session, "Write a very long story about a lighthouse keeper.", "Enter"])
         // Wait until the store holds some of the reply (it is saved as it streams).
         func storedReply() throws -> TranscriptEntry? {
-            try TranscriptStore(url: transcripts).load(limit: 10, firstNumber: 1).first?.entries.last { $0.kind == .assistant }
+            try TranscriptStore(url: transcripts).load(limit: 10).first?.entries.last { $0.kind == .assistant }
         }
         let deadline = Date().addingTimeInterval(90)
         var before = ""
@@ -82,7 +82,7 @@ final class ChatEndToEndTests: XCTestCase {
         try shell(["pkill", "-9", "-f", "^\(binary) chat"])
         Thread.sleep(forTimeInterval: 0.5)
 
-        let entries = try XCTUnwrap(TranscriptStore(url: transcripts).load(limit: 10, firstNumber: 1).first?.entries)
+        let entries = try XCTUnwrap(TranscriptStore(url: transcripts).load(limit: 10).first?.entries)
         XCTAssertEqual(entries.first { $0.kind == .user }?.text, "Write a very long story about a lighthouse keeper.")
         let reply = try XCTUnwrap(entries.last { $0.kind == .assistant })
         XCTAssertTrue(reply.stopped, "a reply cut by the kill comes back marked stopped")
@@ -109,13 +109,13 @@ final class ChatEndToEndTests: XCTestCase {
 
         try shell(["tmux", "send-keys", "-t", session, "/fork", "Enter"])
         let forked = try waitFor("shared blocks in the map") { $0.contains("forked from conversation 1") && $0.contains("▓") }
-        XCTAssertTrue(forked.contains("conversation 2/2"), forked)
+        XCTAssertTrue(forked.contains("conversation 2 (2 of 2)"), forked)
 
         // Esc and then a command at once: the command is not lost to the Esc (its "/" was).
         try shell(["tmux", "send-keys", "-t", session, "Escape", "/new", "Enter"])
-        _ = try waitFor("a third conversation") { $0.contains("conversation 3/3") }
+        _ = try waitFor("a third conversation") { $0.contains("conversation 3 (3 of 3)") }
         try shell(["tmux", "send-keys", "-t", session, "/switch 2", "Enter"])
-        _ = try waitFor("back to the fork") { $0.contains("conversation 2/3") }
+        _ = try waitFor("back to the fork") { $0.contains("conversation 2 (2 of 3)") }
 
         try shell(["tmux", "send-keys", "-t", session, "C-d"])
         let after = try waitFor("the program to exit") { $0.contains("PAGODA-EXITED") }
@@ -126,9 +126,12 @@ final class ChatEndToEndTests: XCTestCase {
         try shell(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", chat])
         _ = try waitFor("the earlier conversations") { $0.contains("2 earlier conversations") }
         try shell(["tmux", "send-keys", "-t", session, "/list", "Enter"])
-        _ = try waitFor("the list") { $0.contains("What is the capital of France?") && $0.contains("3: 1 turn,") }
-        try shell(["tmux", "send-keys", "-t", session, "/switch 3", "Enter"])
-        _ = try waitFor("the old transcript") { $0.contains("you › What is the capital of France?") && $0.contains("conversation 3/3") }
+        // Numbers are the same as in the first run, and so are the token counts.
+        let list = try waitFor("the list") { $0.contains("· What is the capital of France?") && $0.contains("  1 · 1 turn · ") }
+        XCTAssertNotNil(list.firstMatch(of: /\s\s1 · 1 turn · [1-9]\d* tokens · What is the capital/), "tokens are kept across runs:\n\(list)")
+        XCTAssertNotNil(list.firstMatch(of: /\s\s2 · 1 turn · [1-9]\d* tokens/), "the fork is 2 again:\n\(list)")
+        try shell(["tmux", "send-keys", "-t", session, "/switch 1", "Enter"])
+        _ = try waitFor("the old transcript") { $0.contains("you › What is the capital of France?") && $0.contains("conversation 1 (") }
         try shell(["tmux", "send-keys", "-t", session, "C-d"])
         _ = try waitFor("the program to exit") { $0.contains("PAGODA-EXITED") }
     }

@@ -85,7 +85,7 @@ final class ChatSessionTests: XCTestCase {
         }
 
         // The store holds what the screen held, turn for turn.
-        let stored = try TranscriptStore(url: url).load(limit: 50, firstNumber: 1)
+        let stored = try TranscriptStore(url: url).load(limit: 50)
         XCTAssertEqual(stored.count, 8)
         for conversation in s.state.conversations {
             let match = stored.first { $0.entries.first?.text == conversation.entries.first { $0.kind == .user }?.text }

@@ -39,7 +39,7 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.current.entries.last?.text, "Hello")
         XCTAssertFalse(s.current.entries.last!.streaming)
         XCTAssertNil(s.generation)
-        XCTAssertEqual(s.current.contextTokens, 22)
+        XCTAssertEqual(s.current.contextTokens, 21, "as the cache holds them: the last token sampled is not fed back")
         _ = update(&s, .generation(id: id, .text("late")))
         XCTAssertEqual(s.current.entries.last?.text, "Hello", "tokens of a finished reply never leak")
     }
@@ -111,6 +111,31 @@ final class UpdateTests: XCTestCase {
         XCTAssertNil(s.current.sequence)
     }
 
+    /// `/list`: a line per conversation, its first line as title cut with an ellipsis, the
+    /// model when it is another one; switching to that one says replies come from this model.
+    func testListShowsOneLinePerConversationAndTheModelOfEach() {
+        var s = Fixtures.state(width: 80, height: 24)
+        _ = send(&s, "First line of a long question that goes on and on and on past the width\\")
+        _ = send(&s, "second line")
+        _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
+        var old = Conversation(number: 7, systemPrompt: nil, model: "SmolLM2-135M-Instruct.Q4_1.gguf")
+        old.entries = [TranscriptEntry(.user, "Hi"), TranscriptEntry(.assistant, "Hello")]
+        old.contextTokens = 12
+        s.conversations.append(old)
+        _ = send(&s, "/list")
+        let list = s.current.entries.last!.text.split(separator: "\n").map(String.init)
+        XCTAssertEqual(list.count, 2, "\(list)")
+        XCTAssertTrue(list[0].hasPrefix("▸ 1 · 1 turn · "), list[0])
+        XCTAssertTrue(list[0].hasSuffix("…"), list[0])
+        XCTAssertFalse(list[0].contains("second line"))
+        XCTAssertLessThanOrEqual(displayWidth(list[0]), 80 - TranscriptView.markWidth)
+        XCTAssertEqual(list[1], "  7 · 1 turn · 12 tokens · SmolLM2-135M-Instruct.Q4_1.gguf · Hi")
+        _ = send(&s, "/switch 7")
+        XCTAssertTrue(s.current.entries.last!.text.contains("was held with SmolLM2-135M-Instruct.Q4_1.gguf; replies now come from Tiny"), s.current.entries.last!.text)
+        _ = send(&s, "Again")
+        XCTAssertEqual(s.current.model, "Tiny", "from now on it is held with this model")
+    }
+
     func testPreemptionIsSaidInBothConversations() {
         var s = Fixtures.state()
         _ = send(&s, "Hi")
@@ -127,7 +152,6 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.conversations[1].streamingReply, entries.count - 1)
         XCTAssertTrue(s.conversations[0].entries.last?.text.contains("recomputed from the transcript") ?? false)
         XCTAssertEqual(s.conversations[0].sequence, SequenceID(raw: 0), "the sequence is kept, to be refilled")
-        XCTAssertEqual(s.conversations[0].contextTokens, 0)
         XCTAssertNotNil(s.generation, "the reply goes on")
     }
 
@@ -193,7 +217,7 @@ final class UpdateTests: XCTestCase {
         _ = send(&s, "/switch 1")
         XCTAssertEqual(s.status, "conversation 1: 1 turn")
         _ = send(&s, "/list")
-        XCTAssertTrue(s.current.entries.last!.text.contains("1: 1 turn,"), s.current.entries.last!.text)
+        XCTAssertTrue(s.current.entries.last!.text.contains("1 · 1 turn ·"), s.current.entries.last!.text)
         XCTAssertEqual(send(&s, "/clear"), [.release(SequenceID(raw: 0))])
         XCTAssertEqual(s.current.entries.map(\.text), ["cleared: the history is gone and its KV blocks are freed"])
         XCTAssertNil(s.current.lastStats, "the last turn's stats go with it")

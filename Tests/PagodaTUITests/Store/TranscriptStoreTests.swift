@@ -35,7 +35,7 @@ final class TranscriptStoreTests: XCTestCase {
         reply.cutAtLimit = true
         c.entries = [TranscriptEntry(.user, "Count"), reply]
         try TranscriptStore(url: url).save([c])
-        XCTAssertEqual(try TranscriptStore(url: url).load(limit: 1, firstNumber: 1).first?.entries.last?.cutAtLimit, true)
+        XCTAssertEqual(try TranscriptStore(url: url).load(limit: 1).first?.entries.last?.cutAtLimit, true)
     }
 
     func testConversationsComeBackAsTheyWereLeft() throws {
@@ -56,9 +56,9 @@ final class TranscriptStoreTests: XCTestCase {
             try store.save([first, empty, second])  // Pagoda stops while the second reply streams
         }
         let store = try TranscriptStore(url: url)
-        let loaded = try store.load(limit: 10, firstNumber: 2)
+        let loaded = try store.load(limit: 10)
         XCTAssertEqual(loaded.count, 2, "a conversation without a user message is not saved")
-        XCTAssertEqual(loaded.map(\.number), [2, 3])
+        XCTAssertEqual(loaded.map(\.number), [3, 1], "each keeps its number")
         XCTAssertEqual(loaded[0].entries.map(\.text), ["Name a color.", "Red, and"], "most recently changed first")
         XCTAssertTrue(loaded[0].entries[1].stopped, "a reply cut off mid-stream comes back marked stopped")
         XCTAssertEqual(loaded[1].entries.map(\.text), ["Hi", "Hello!"])
@@ -75,7 +75,7 @@ final class TranscriptStoreTests: XCTestCase {
         try TranscriptStore(url: url).save([c])
 
         let store = try TranscriptStore(url: url)
-        var loaded = try XCTUnwrap(store.load(limit: 10, firstNumber: 5).first)
+        var loaded = try XCTUnwrap(store.load(limit: 10).first)
         XCTAssertNotNil(loaded.storedID)
         // /regen drops the last reply, then a new one comes; and a new turn.
         loaded.entries.removeLast()
@@ -83,13 +83,41 @@ final class TranscriptStoreTests: XCTestCase {
         loaded.entries += [TranscriptEntry(.assistant, "two"), TranscriptEntry(.user, "Three")]
         try store.save([loaded])
 
-        let again = try TranscriptStore(url: url).load(limit: 10, firstNumber: 1)
+        let again = try TranscriptStore(url: url).load(limit: 10)
         XCTAssertEqual(again.count, 1, "the same conversation, not a copy")
         XCTAssertEqual(again[0].entries.map(\.text), ["One", "1", "Two", "two", "Three"])
         // /clear empties it: no user message left, so nothing changes in the store.
         loaded.entries = []
         try store.save([loaded])
-        XCTAssertEqual(try TranscriptStore(url: url).load(limit: 10, firstNumber: 1).first?.entries.count, 5)
+        XCTAssertEqual(try TranscriptStore(url: url).load(limit: 10).first?.entries.count, 5)
+    }
+
+    /// Numbers, token counts, models and titles are what they were in the last run; numbers
+    /// are never given twice, not even after a delete.
+    func testNumbersTokensModelsAndTitlesSurviveARestart() throws {
+        let url = temporaryFile()
+        defer { try? FileManager.default.removeItem(at: url) }
+        do {
+            let store = try TranscriptStore(url: url)
+            XCTAssertEqual(try store.nextConversationNumber(), 1)
+            var a = Conversation(number: 1, systemPrompt: nil, model: "Qwen.gguf")
+            a.entries = [TranscriptEntry(.user, "Line one\nline two"), TranscriptEntry(.assistant, "ok")]
+            a.contextTokens = 31
+            var b = Conversation(number: 2, systemPrompt: nil, model: "SmolLM2.gguf")
+            b.entries = [TranscriptEntry(.user, "Hi")]
+            b.title = "greeting"
+            var gone = Conversation(number: 3, systemPrompt: nil)
+            gone.entries = [TranscriptEntry(.user, "delete me")]
+            try store.save([a, b, gone])
+            try store.delete(gone)
+        }
+        let store = try TranscriptStore(url: url)
+        let loaded = try store.load(limit: 10).sorted { $0.number < $1.number }
+        XCTAssertEqual(loaded.map(\.number), [1, 2])
+        XCTAssertEqual(loaded.map(\.contextTokens), [31, 0])
+        XCTAssertEqual(loaded.map(\.model), ["Qwen.gguf", "SmolLM2.gguf"])
+        XCTAssertEqual(loaded.map(\.displayTitle), ["Line one", "greeting"])
+        XCTAssertEqual(try store.nextConversationNumber(), 4, "3 was deleted but is not given again")
     }
 
     func testANonDatabaseFileIsAnErrorNotACrash() throws {

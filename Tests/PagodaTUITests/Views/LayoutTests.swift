@@ -22,6 +22,26 @@ final class LayoutTests: XCTestCase {
         XCTAssertTrue(Layout(state: Fixtures.state(width: 80, height: 5)).tooSmall)
     }
 
+    /// At 40×12 the title keeps its F2 hint whole (the model name gives way, with an
+    /// ellipsis), and F2 shows the stats pane in the transcript's place, F2 again hides it.
+    func testANarrowTerminalKeepsTheHeaderAndF2Works() {
+        var s = Fixtures.state(width: 40, height: 12)
+        s.model.name = "Smollm2 135M 8k Lc100K Mix1 Ep2 Instruct"
+        let header = RootView.render(s).row(0)
+        XCTAssertTrue(header.hasSuffix(" F2 stats "), header)
+        XCTAssertTrue(header.contains("…"), "the model name is cut visibly: \(header)")
+        XCTAssertTrue(header.contains("conversation 1"), header)
+        _ = update(&s, .key(.function(2)))
+        let layout = Layout(state: s)
+        XCTAssertTrue(layout.showsStats && layout.statsCoverTranscript)
+        let screen = RootView.render(s)
+        XCTAssertTrue(screen.text.contains("MODEL"), screen.text)
+        XCTAssertTrue(screen.row(0).hasSuffix(" F2 hide stats "), screen.row(0))
+        _ = update(&s, .key(.function(2)))
+        XCTAssertFalse(Layout(state: s).showsStats)
+        XCTAssertTrue(RootView.render(s).text.contains("Type a message"))
+    }
+
     func testInputGrowsUpToFiveLines() {
         var s = Fixtures.state(width: 80, height: 24)
         s.input.insert("1\n2\n3\n4\n5\n6\n7")

@@ -31,7 +31,42 @@ final class ViewTests: XCTestCase {
         XCTAssertEqual(screen[x, y].style.foreground, BlockMapView.ownerColors[0])
         XCTAssertEqual(screen[x + 3, y].style.foreground, BlockMapView.ownerColors[1], "B's block in B's colour")
         XCTAssertTrue(screen.text.contains("20 blocks: 4 used, 1 cached, 15 free"))
-        XCTAssertTrue(screen.text.contains("blocks 0→0 1→1 2→2"))
+        XCTAssertTrue(screen.text.contains("block table (its block → pool block):\n"), screen.text)
+        XCTAssertTrue(screen.text.contains("│ 0→0 1→1 2→2"), screen.text)
+        XCTAssertTrue(screen.text.contains("3 blocks · 0.0 MiB · 2 shared"), screen.text)
+        // The key: each conversation's number in its colour, the one shown in reverse.
+        let keyRow = try! XCTUnwrap((0..<screen.height).first { screen.row($0).contains("colours ■1 ■2") })
+        let one = try! XCTUnwrap((0..<screen.width).first { screen[$0, keyRow].character == "■" })
+        XCTAssertEqual(screen[one, keyRow].style.foreground, BlockMapView.ownerColors[0])
+        XCTAssertTrue(screen[one, keyRow].style.reverse, "the conversation shown is highlighted")
+        XCTAssertEqual(screen[one + 3, keyRow].style.foreground, BlockMapView.ownerColors[1])
+        XCTAssertFalse(screen[one + 3, keyRow].style.reverse)
+    }
+
+    /// While a reply streams the pane counts it live; the last turn's prompt is split into
+    /// computed, kept in its own cache and found in the prefix cache; memory is measured.
+    func testThePaneExplainsTheTurnAndTheMemory() {
+        var s = Fixtures.state(width: 120, height: 50)
+        let a = SequenceID(raw: 0)
+        s.conversations[0].sequence = a
+        s.kv = Fixtures.snapshot(blocks: 20, owners: [0: [a], 1: [a]])
+        s.residentBytes = 300 << 20
+        s.generation = ActiveGeneration(id: 1, conversation: 0, tokensOut: 41, decodeSeconds: 2)
+        var stats = GenerationStats()
+        stats.promptTokens = 100
+        stats.reusedPromptTokens = 80
+        stats.prefixCacheHitTokens = 32
+        stats.prefixCacheHitBlocks = 2
+        s.conversations[0].lastStats = stats
+        let text = RootView.render(s).text
+        XCTAssertTrue(text.contains("process 300.0 MiB resident"), text)
+        XCTAssertTrue(text.contains("NOW"), text)
+        XCTAssertTrue(text.contains("41 tokens out · 20.0 t/s"), text)
+        XCTAssertTrue(text.contains("prompt 100 tokens: 20 computed"), text)
+        XCTAssertTrue(text.contains("48 already in its own cache"), text)
+        XCTAssertTrue(text.contains("32 prefix-cache hits (2 blocks)"), text)
+        XCTAssertTrue(text.contains("2 blocks · 0.0 MiB"), text)
+        XCTAssertTrue(text.contains("288 more tokens fit"), "18 free blocks of 16: \(text)")
     }
 
     func testThePaneSaysWhenThePoolIsSmallerThanTheContext() {
