@@ -47,6 +47,7 @@ public final class ChatSession {
         }
         state = AppState(width: 80, height: 24, model: info, systemPrompt: systemPrompt, firstNumber: firstNumber)
         state.settings = settings
+        state.promptNames = prompts.names
         if !past.isEmpty {
             state.conversations += past
             state.conversations[0].entries.append(TranscriptEntry(.notice,
@@ -130,10 +131,37 @@ public final class ChatSession {
                 } catch {
                     inbox.post(.notice("\(error)"))
                 }
+            case .delete(let conversation):
+                if let sequence = conversation.sequence {
+                    engine.model.cache.release(sequence)
+                    inbox.post(.kvChanged(engine.model.cache.snapshot()))
+                }
+                do { try transcripts?.delete(conversation) } catch {
+                    inbox.post(.notice("conversation \(conversation.number) could not be deleted from the store: \(error)"))
+                }
+            case .export(let path, let text):
+                let (done, message) = Self.export(text, to: path)
+                inbox.post(done ? .info(message) : .notice(message))
             case .quit:
                 break
             }
         }
+    }
+
+    /// Writes an export, never over an existing file; returns whether it was written and
+    /// what to tell the user.
+    static func export(_ text: String, to path: String) -> (Bool, String) {
+        let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let reason = errno == EEXIST ? "it exists already; choose another name" : String(cString: strerror(errno))
+            return (false, "cannot export to \(UntrustedText.escaped(url.path)): \(reason)")
+        }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        do { try handle.write(contentsOf: Data(text.utf8)) } catch {
+            return (false, "cannot export to \(UntrustedText.escaped(url.path)): \(error.localizedDescription)")
+        }
+        return (true, "exported to \(UntrustedText.escaped(url.path)) (\(text.utf8.count) bytes)")
     }
 
     private func startGeneration(id: Int, conversation: Int, sequence: SequenceID?, messages: [ChatMessage], settings: ChatSettings) {

@@ -69,6 +69,8 @@ public struct AppState: Equatable, Sendable {
     public var residentBytes: Int?
     public var model: ModelInfo
     public var defaultSystemPrompt: String?
+    /// Names of the prompts in `prompts/`, for completing `/system`.
+    public var promptNames: [String] = []
     /// Ctrl-C at an idle prompt asks first.
     public var confirmingQuit = false
     public var shouldQuit = false
@@ -109,6 +111,8 @@ public enum AppMessage: Equatable, Sendable {
     case contextTrimmed(conversation: Int, dropped: Int, policy: ContextPolicy)
     /// Something the runtime could not do, said in one line.
     case notice(String)
+    /// Something the runtime did, said in one line.
+    case info(String)
 }
 
 /// Work `update` asks the runtime to do; results come back as messages.
@@ -121,5 +125,9 @@ public enum Effect: Equatable, Sendable {
     case fork(source: SequenceID, conversation: Int)
     case release(SequenceID)
     case loadSystemPrompt(name: String, conversation: Int)
+    /// Deleted by `/delete`: its sequence is released and its stored copy deleted.
+    case delete(Conversation)
+    /// `/export`: write `text` to `path`, not over an existing file.
+    case export(path: String, text: String)
     case quit
 }

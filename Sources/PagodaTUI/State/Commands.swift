@@ -7,6 +7,9 @@ public enum SlashCommands {
         ("/switch", "/switch N", "switch to conversation N (also Ctrl-N / Ctrl-P)"),
         ("/fork", "/fork", "copy this conversation; the copy shares its KV blocks"),
         ("/clear", "/clear", "drop this conversation's history and free its blocks"),
+        ("/delete", "/delete N", "delete conversation N, from the screen and the store"),
+        ("/rename", "/rename TITLE", "title this conversation (no TITLE: its first line again)"),
+        ("/export", "/export FILE", "write this conversation to FILE.md (Markdown) or FILE.json"),
         ("/system", "/system TEXT|NAME", "set the system prompt (a name from prompts/)"),
         ("/set", "/set KEY VALUE", "temp, top_k, top_p, min_p, repeat_penalty, seed, n_predict"),
         ("/show", "/show", "show the settings and the model"),
@@ -17,20 +20,27 @@ public enum SlashCommands {
 
     public static let settingKeys = ["temp", "top_k", "top_p", "min_p", "repeat_penalty", "seed", "n_predict"]
 
-    /// Completes the command word (or a `/set` key) of `text`; nil if nothing fits.
-    public static func complete(_ text: String) -> String? {
+    /// What Tab does to the input: the text completed as far as it is unambiguous, and
+    /// the candidates when more than one fits (shown to choose from).
+    public struct Completion: Equatable, Sendable {
+        public var text: String
+        public var candidates: [String]
+    }
+
+    /// Completes the command word of `text`, a `/set` key, or a `/system` prompt name; nil
+    /// if nothing fits.
+    public static func complete(_ text: String, promptNames: [String] = []) -> Completion? {
         guard text.hasPrefix("/") else { return nil }
-        let parts = text.split(separator: " ", omittingEmptySubsequences: false)
-        if parts.count == 1 {
-            let matches = all.map(\.name).filter { $0.hasPrefix(text) }
+        let parts = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        func choose(_ options: [String], typed: String, before: String) -> Completion? {
+            let matches = options.filter { $0.hasPrefix(typed) }
             guard let first = matches.first else { return nil }
-            return matches.count == 1 ? first + " " : commonPrefix(matches) ?? first
+            if matches.count == 1 { return Completion(text: before + first + " ", candidates: []) }
+            return Completion(text: before + (commonPrefix(matches) ?? typed), candidates: matches)
         }
-        if parts.count == 2, parts[0] == "/set" {
-            let matches = settingKeys.filter { $0.hasPrefix(parts[1]) }
-            guard let first = matches.first else { return nil }
-            return "/set " + (matches.count == 1 ? first + " " : commonPrefix(matches) ?? first)
-        }
+        if parts.count == 1 { return choose(all.map(\.name), typed: text, before: "") }
+        if parts.count == 2, parts[0] == "/set" { return choose(settingKeys, typed: parts[1], before: "/set ") }
+        if parts.count == 2, parts[0] == "/system" { return choose(promptNames, typed: parts[1], before: "/system ") }
         return nil
     }
 

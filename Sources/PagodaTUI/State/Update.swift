@@ -39,6 +39,9 @@ public func update(_ state: inout AppState, _ message: AppMessage) -> [Effect] {
     case .notice(let text):
         appendNotice(&state, state.focused, text, kind: .error)
         return []
+    case .info(let text):
+        appendNotice(&state, state.focused, text)
+        return []
     }
 }
 
@@ -77,7 +80,10 @@ private func handleKey(_ s: inout AppState, _ key: Key) -> [Effect] {
         return submit(&s)
     case .altEnter: s.input.insert("\n")
     case .tab:
-        if let completed = SlashCommands.complete(s.input.text) { s.input.setText(completed) }
+        if let completion = SlashCommands.complete(s.input.text, promptNames: s.promptNames) {
+            s.input.setText(completion.text)
+            s.status = completion.candidates.isEmpty ? nil : completion.candidates.joined(separator: "  ")
+        }
     case .control("n"): switchConversation(&s, to: (s.focused + 1) % s.conversations.count)
     case .control("p"): switchConversation(&s, to: (s.focused + s.conversations.count - 1) % s.conversations.count)
     case .control("t"), .function(2): s.statsVisible = !Layout(state: s).showsStats
@@ -270,6 +276,37 @@ private func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
         s.current.lastStats = nil
         appendNotice(&s, s.focused, "cleared: the history is gone" + (sequence == nil ? "" : " and its KV blocks are freed"))
         if let sequence { return [.release(sequence)] }
+    case "/delete":
+        guard let n = Int(argument) else {
+            appendNotice(&s, s.focused, "/delete needs the conversation's number (this one is \(s.current.number); /list shows them)", kind: .error)
+            return []
+        }
+        guard let index = s.conversations.firstIndex(where: { $0.number == n }) else {
+            appendNotice(&s, s.focused, "there is no conversation \(n) (/list shows them)", kind: .error)
+            return []
+        }
+        // Conversations are addressed by position while a reply is on its way: none moves then.
+        if s.isGenerating || !s.waitingForReply.isEmpty {
+            appendNotice(&s, s.focused, "wait for the reply to finish (or press Esc), then delete", kind: .error)
+            return []
+        }
+        let gone = s.conversations.remove(at: index)
+        if s.conversations.isEmpty {
+            s.conversations.append(Conversation(number: s.nextConversationNumber, systemPrompt: s.defaultSystemPrompt, model: s.model.fileName))
+            s.nextConversationNumber += 1
+        }
+        if s.focused > index || s.focused >= s.conversations.count { s.focused = max(0, s.focused - 1) }
+        s.status = "deleted conversation \(n)" + (gone.displayTitle.map { ": " + cut($0, toWidth: 40) } ?? "")
+        return [.delete(gone)]
+    case "/rename":
+        s.current.title = argument.isEmpty ? nil : firstLine(argument)
+        s.status = argument.isEmpty ? "title: the first line again" : "renamed: \(s.current.title ?? "")"
+    case "/export":
+        guard !argument.isEmpty, let format = ConversationExport.format(of: argument) else {
+            appendNotice(&s, s.focused, "usage: /export FILE.md or /export FILE.json", kind: .error)
+            return []
+        }
+        return [.export(path: argument, text: ConversationExport.render(s.current, as: format))]
     case "/system":
         guard !argument.isEmpty else {
             appendNotice(&s, s.focused, "system prompt: \(s.current.systemPrompt ?? "(none)")")

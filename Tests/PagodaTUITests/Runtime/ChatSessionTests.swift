@@ -94,6 +94,30 @@ final class ChatSessionTests: XCTestCase {
         }
     }
 
+    /// `/delete` frees the conversation's blocks and removes it from the store; `/export`
+    /// writes the file and never over an existing one.
+    func testDeleteFreesBlocksAndUnstoresAndExportWritesOnce() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("pagoda-session-\(UUID().uuidString).sqlite")
+        let exported = FileManager.default.temporaryDirectory.appendingPathComponent("pagoda-export-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url); try? FileManager.default.removeItem(at: exported) }
+        let s = try session(kvMiB: 8, store: try TranscriptStore(url: url))
+        type(s, "Hi")
+        try waitForReply(s)
+        XCTAssertGreaterThan(s.state.kv?.usedBlocks ?? 0, 0)
+        type(s, "/export \(exported.path)")
+        s.handle(s.pendingMessages())
+        XCTAssertTrue(s.state.current.entries.last!.text.hasPrefix("exported to "), s.state.current.entries.last!.text)
+        XCTAssertTrue(try String(contentsOf: exported, encoding: .utf8).contains("\"content\" : \"Hi\""))
+        type(s, "/export \(exported.path)")
+        s.handle(s.pendingMessages())
+        XCTAssertTrue(s.state.current.entries.last!.text.hasSuffix("it exists already; choose another name"))
+        XCTAssertEqual(try TranscriptStore(url: url).load(limit: 10).count, 1)
+        type(s, "/delete \(s.state.current.number)")
+        s.handle(s.pendingMessages())
+        XCTAssertEqual(s.state.kv?.usedBlocks, 0, "its blocks are free")
+        XCTAssertEqual(try TranscriptStore(url: url).load(limit: 10).count, 0, "and it is gone from the store")
+    }
+
     /// A conversation longer than the pool goes on: the oldest turns leave the prompt
     /// (and it says so), instead of every later turn failing with "KV cache is full".
     func testAConversationLongerThanThePoolGoesOn() throws {

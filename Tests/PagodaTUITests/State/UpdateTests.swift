@@ -1,3 +1,4 @@
+import Foundation
 import PagodaEngine
 import XCTest
 @testable import PagodaTUI
@@ -294,6 +295,75 @@ final class UpdateTests: XCTestCase {
         type(&s, "/set rep")
         _ = update(&s, .key(.tab))
         XCTAssertEqual(s.input.text, "/set repeat_penalty ")
+    }
+
+    /// An ambiguous prefix completes as far as it can and lists what fits; `/system` names
+    /// come from the prompts folder.
+    func testTabListsTheCandidatesAndCompletesPromptNames() {
+        var s = Fixtures.state()
+        s.promptNames = ["coder", "concise", "smollm"]
+        type(&s, "/s")
+        _ = update(&s, .key(.tab))
+        XCTAssertEqual(s.input.text, "/s")
+        XCTAssertEqual(s.status, "/switch  /system  /set  /show")
+        type(&s, "ys")
+        _ = update(&s, .key(.tab))
+        XCTAssertEqual(s.input.text, "/system ")
+        XCTAssertNil(s.status)
+        type(&s, "co")
+        _ = update(&s, .key(.tab))
+        XCTAssertEqual(s.input.text, "/system co")
+        XCTAssertEqual(s.status, "coder  concise")
+        type(&s, "d")
+        _ = update(&s, .key(.tab))
+        XCTAssertEqual(s.input.text, "/system coder ")
+        XCTAssertEqual(update(&s, .key(.enter)), [.loadSystemPrompt(name: "coder", conversation: 0)])
+    }
+
+    /// `/delete N` removes a conversation (and asks the runtime to free and unstore it);
+    /// the last one is replaced by a fresh one; `/rename` titles; `/export` writes by extension.
+    func testDeleteRenameAndExport() {
+        var s = Fixtures.state()
+        _ = send(&s, "Hi")
+        _ = update(&s, .sequenceAssigned(conversation: 0, SequenceID(raw: 0)))
+        _ = update(&s, .generation(id: s.generation!.id, .text("Hello")))
+        _ = send(&s, "/delete 1")
+        XCTAssertTrue(s.current.entries.contains { $0.text.contains("wait for the reply to finish") }, "nothing moves while a reply streams")
+        _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
+        _ = send(&s, "/rename  Greetings ")
+        XCTAssertEqual(s.current.displayTitle, "Greetings")
+        guard case .export(let path, let markdown)? = send(&s, "/export out.md").first else { return XCTFail() }
+        XCTAssertEqual(path, "out.md")
+        XCTAssertTrue(markdown.hasPrefix("# Greetings\n"), markdown)
+        XCTAssertTrue(markdown.contains("## You\n\nHi\n\n## Assistant\n\nHello\n"), markdown)
+        _ = send(&s, "/export out.txt")
+        XCTAssertEqual(s.current.entries.last?.text, "usage: /export FILE.md or /export FILE.json")
+        _ = send(&s, "/delete 5")
+        XCTAssertEqual(s.current.entries.last?.text, "there is no conversation 5 (/list shows them)")
+        let effects = send(&s, "/delete 1")
+        guard case .delete(let gone)? = effects.first else { return XCTFail("\(effects)") }
+        XCTAssertEqual(gone.number, 1)
+        XCTAssertEqual(gone.sequence, SequenceID(raw: 0), "the runtime frees its blocks")
+        XCTAssertEqual(s.conversations.map(\.number), [2], "a fresh conversation takes the last one's place")
+        XCTAssertEqual(s.status, "deleted conversation 1: Greetings")
+        _ = send(&s, "/rename")
+        XCTAssertNil(s.current.title)
+    }
+
+    func testJSONExportIsTheMessagesAsChatAPIsTakeThem() throws {
+        var c = Conversation(number: 4, systemPrompt: "Be brief.", model: "m.gguf")
+        var reply = TranscriptEntry(.assistant, "Paris \"and\" more")
+        reply.stopped = true
+        c.entries = [TranscriptEntry(.user, "Capital of France?"), TranscriptEntry(.notice, "not exported"), reply]
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(ConversationExport.json(c).utf8)) as? [String: Any])
+        XCTAssertEqual(json["number"] as? Int, 4)
+        XCTAssertEqual(json["model"] as? String, "m.gguf")
+        XCTAssertEqual(json["title"] as? String, "Capital of France?")
+        let messages = try XCTUnwrap(json["messages"] as? [[String: Any]])
+        XCTAssertEqual(messages.map { $0["role"] as? String }, ["system", "user", "assistant"])
+        XCTAssertEqual(messages[2]["content"] as? String, "Paris \"and\" more")
+        XCTAssertEqual(messages[2]["stopped"] as? Bool, true)
+        XCTAssertNil(messages[1]["stopped"])
     }
 
     func testScrollingNeverYanksTheReaderAway() {
