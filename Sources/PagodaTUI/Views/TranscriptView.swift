@@ -4,19 +4,19 @@ enum TranscriptView {
     struct Line: Equatable {
         var mark: String
         var markStyle: Style
-        var body: String
-        var bodyStyle: Style
+        var body: MarkdownText.Line
     }
 
     static let markWidth = 6
 
-    /// Every line of `c` at `width` columns (before scrolling).
+    /// Every line of `c` at `width` columns (before scrolling). Replies are laid out as
+    /// Markdown; what the user typed, notices and errors as plain text.
     static func lines(_ c: Conversation, width: Int) -> [Line] {
         var out: [Line] = []
         let textWidth = max(1, width - markWidth)
         for (i, e) in c.entries.enumerated() {
             if i > 0 && (e.kind == .user || (e.kind == .assistant && c.entries[i - 1].kind != .user)) {
-                out.append(Line(mark: "", markStyle: .plain, body: "", bodyStyle: .plain))
+                out.append(Line(mark: "", markStyle: .plain, body: []))
             }
             let (mark, markStyle, bodyStyle): (String, Style, Style) = switch e.kind {
             case .user: ("you ›", Style(foreground: .cyan, bold: true), .plain)
@@ -24,12 +24,30 @@ enum TranscriptView {
             case .notice: ("  ·", Style(foreground: .gray), Style(foreground: .gray))
             case .error: ("  !", Style(foreground: .red, bold: true), Style(foreground: .red))
             }
-            var text = e.text
-            if e.streaming && text.isEmpty { text = "…" }
-            if e.stopped { text += text.isEmpty ? "[stopped]" : " [stopped]" }
-            if e.cutAtLimit { text += " [token limit: /continue goes on]" }
-            for (j, piece) in TextWrap.wrap(text, width: textWidth).enumerated() {
-                out.append(Line(mark: j == 0 ? mark : "", markStyle: markStyle, body: piece, bodyStyle: bodyStyle))
+            var body: [MarkdownText.Line]
+            if e.kind == .assistant {
+                body = MarkdownText.lines(e.streaming && e.text.isEmpty ? "…" : e.text, width: textWidth)
+            } else {
+                body = TextWrap.wrap(e.text, width: textWidth).map { [MarkdownText.Span(text: $0, style: bodyStyle)] }
+            }
+            // How a reply ended, after its last line (or on a line of its own).
+            var ending: [String] = []
+            if e.stopped { ending.append("[stopped]") }
+            if e.cutAtLimit { ending.append("[token limit: /continue goes on]") }
+            if !ending.isEmpty {
+                let note = ending.joined(separator: " ")
+                let last = body.last ?? []
+                let used = last.reduce(0) { $0 + displayWidth($1.text) }
+                if !last.isEmpty, used + 1 + displayWidth(note) <= textWidth {
+                    body[body.count - 1].append(MarkdownText.Span(text: " " + note, style: .dim))
+                } else if last.isEmpty, !body.isEmpty {
+                    body[body.count - 1] = [MarkdownText.Span(text: note, style: .dim)]
+                } else {
+                    body.append([MarkdownText.Span(text: note, style: .dim)])
+                }
+            }
+            for (j, piece) in body.enumerated() {
+                out.append(Line(mark: j == 0 ? mark : "", markStyle: markStyle, body: piece))
             }
         }
         return out
@@ -44,7 +62,8 @@ enum TranscriptView {
         var y = r.y + r.height - visible.count
         for line in visible {
             screen.put(line.mark, x: r.x, y: y, style: line.markStyle, maxX: r.x + r.width)
-            screen.put(line.body, x: r.x + markWidth, y: y, style: line.bodyStyle, maxX: r.x + r.width)
+            var x = r.x + markWidth
+            for span in line.body { x = screen.put(span.text, x: x, y: y, style: span.style, maxX: r.x + r.width) }
             y += 1
         }
         if c.scrollOffset > 0 {
