@@ -70,9 +70,17 @@ public final class Engine: @unchecked Sendable {
     /// most half the room) for its answer: the model's context or the whole KV pool,
     /// whichever is smaller.
     public func promptRoom(reply: Int) -> Int {
-        let pool = model.cache.pool.blockCount * model.cache.layout.blockTokens
-        let room = min(model.config.contextLength, pool) - 1
+        let room = tokenRoom - 1
         return room - min(reply, room / 2)
+    }
+
+    /// The most tokens a reply to a prompt of `promptTokens` can have before the context or
+    /// the whole pool (every other conversation preempted) is full. At least 0.
+    public func replyRoom(promptTokens: Int) -> Int { max(0, tokenRoom - promptTokens) }
+
+    /// Tokens one sequence can hold: the model's context or the whole KV pool.
+    private var tokenRoom: Int {
+        min(model.config.contextLength, model.cache.pool.blockCount * model.cache.layout.blockTokens)
     }
 
     /// The prompt for `messages` as `prompt(for:using:)`, with turns left out by `policy`

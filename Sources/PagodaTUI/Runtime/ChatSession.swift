@@ -186,7 +186,13 @@ public final class ChatSession {
             }
             var request = Engine.Request(sequence: seq, context: prompt.tokens)
             request.sampling = settings.sampling
-            request.maxTokens = settings.maxTokens
+            // A reply ends where the context or the pool does, cut as at the token limit
+            // (so /continue goes on), instead of failing with a full KV cache mid-reply.
+            let room = engine.replyRoom(promptTokens: prompt.tokens.count)
+            request.maxTokens = max(1, min(settings.maxTokens, room))
+            if room < settings.maxTokens {
+                inbox.post(.info("room for \(room) more tokens in this conversation (the KV pool or the model's context): the reply stops there; /continue goes on"))
+            }
             request.protected = { focused.get().map { [$0] } ?? [] }
             let stream = engine.generate(request, stop: stop)
             var lastSnapshot = DispatchTime.now()

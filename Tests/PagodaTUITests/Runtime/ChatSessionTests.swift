@@ -17,13 +17,13 @@ final class ChatSessionTests: XCTestCase {
         }
     }
 
-    func session(kvMiB: Int, store: TranscriptStore?) throws -> ChatSession {
+    func session(kvMiB: Int, store: TranscriptStore?, maxTokens: Int = 24) throws -> ChatSession {
         var options = LanguageModel.Options()
         options.kvBudgetBytes = kvMiB << 20
         let engine = try Engine(model: LanguageModel(file: smolLM2(), options: options))
         var settings = ChatSettings()
         settings.sampling = .greedy
-        settings.maxTokens = 24
+        settings.maxTokens = maxTokens
         let s = ChatSession(engine: engine, systemPrompt: nil, settings: settings, threads: 2, transcripts: store)
         s.start(width: 100, height: 30)
         return s
@@ -130,6 +130,20 @@ final class ChatSessionTests: XCTestCase {
         XCTAssertFalse(entries.contains { $0.kind == .error }, entries.filter { $0.kind == .error }.map(\.text).joined(separator: "\n"))
         XCTAssertTrue(entries.contains { $0.text.hasPrefix("context full: ") }, "the policy acted and said so")
         XCTAssertEqual(entries.filter { $0.kind == .assistant && !$0.text.isEmpty }.count, 6, "every turn got its reply")
+    }
+
+    /// A reply longer than the whole pool stops where the pool does, cut as at the token
+    /// limit and said so before it starts, instead of failing mid-reply.
+    func testAReplyLongerThanThePoolStopsCutNotFailed() throws {
+        let s = try session(kvMiB: 2, store: nil, maxTokens: 500)  // 80 tokens in all
+        type(s, "Write a long story about a lighthouse.")
+        try waitForReply(s)
+        let entries = s.state.current.entries
+        XCTAssertFalse(entries.contains { $0.kind == .error }, entries.map(\.text).joined(separator: "\n"))
+        XCTAssertTrue(entries.contains { $0.text.hasPrefix("room for ") && $0.text.contains("the reply stops there") }, entries.map(\.text).joined(separator: "\n"))
+        let reply = try XCTUnwrap(entries.last { $0.kind == .assistant })
+        XCTAssertTrue(reply.cutAtLimit)
+        XCTAssertFalse(reply.text.isEmpty)
     }
 
     /// A reply cut at the token limit goes on with /continue, in the same entry.
