@@ -47,24 +47,7 @@ public struct GGUFWriter {
 
     /// The whole file as bytes.
     public func serialize() -> Data {
-        var out = Data()
-        out.appendLE(GGUFFile.magic)
-        out.appendLE(UInt32(3))
-        out.appendLE(UInt64(tensors.count))
-        out.appendLE(UInt64(metadata.count))
-        for (key, value) in metadata.entries {
-            out.appendString(key)
-            out.appendLE(value.type.rawValue)
-            out.appendValue(value)
-        }
-        for (info, _) in tensors {
-            out.appendString(info.name)
-            out.appendLE(UInt32(info.shape.count))
-            for d in info.shape { out.appendLE(UInt64(d)) }
-            out.appendLE(info.type.rawValue)
-            out.appendLE(UInt64(info.offset))
-        }
-        out.append(contentsOf: [UInt8](repeating: 0, count: Self.align(out.count, alignment) - out.count))
+        var out = Self.header(metadata: metadata, tensors: tensors.map(\.info), alignment: alignment)
         let dataStart = out.count
         for (info, data) in tensors {
             out.append(contentsOf: [UInt8](repeating: 0, count: dataStart + info.offset - out.count))
@@ -80,6 +63,30 @@ public struct GGUFWriter {
     }
 
     static func align(_ n: Int, _ a: Int) -> Int { (n + a - 1) / a * a }
+
+    /// Magic, version 3, counts, metadata and tensor infos, padded to `alignment`: all that
+    /// comes before the tensor data.
+    static func header(metadata: GGUFMetadata, tensors: [GGUFTensorInfo], alignment: Int) -> Data {
+        var out = Data()
+        out.appendLE(GGUFFile.magic)
+        out.appendLE(UInt32(3))
+        out.appendLE(UInt64(tensors.count))
+        out.appendLE(UInt64(metadata.count))
+        for (key, value) in metadata.entries {
+            out.appendString(key)
+            out.appendLE(value.type.rawValue)
+            out.appendValue(value)
+        }
+        for info in tensors {
+            out.appendString(info.name)
+            out.appendLE(UInt32(info.shape.count))
+            for d in info.shape { out.appendLE(UInt64(d)) }
+            out.appendLE(info.type.rawValue)
+            out.appendLE(UInt64(info.offset))
+        }
+        out.append(contentsOf: [UInt8](repeating: 0, count: align(out.count, alignment) - out.count))
+        return out
+    }
 }
 
 extension Data {

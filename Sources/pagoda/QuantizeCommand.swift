@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import PagodaEngine
+
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Write a copy of a model at another precision (round to nearest, llama.cpp's rules and bytes).",
+        discussion: """
+        Types: \(QuantTarget.names.joined(separator: ", ")). A single type goes to every weight matrix, as \
+        `llama-quantize --pure`; Q4_K_S, Q4_K_M and Q5_K_M are llama.cpp's mixes. F32, F16 or BF16 of a quantized \
+        model is its dequantized copy: the reference to compare quantizations against, since no unquantized \
+        small model is at hand. Quantizing a quantized tensor to another quantized type needs --allow-requantize.
+        """
+    )
+
+    @Argument(help: "The model to read: a GGUF path or a known model's name.")
+    var input: String
+
+    @Argument(help: "The GGUF file to write (not the input).")
+    var output: String
+
+    @Option(name: .long, help: "The type or mix to make.")
+    var type: String
+
+    @Flag(help: "Allow quantized tensors to be quantized again to another quantized type.")
+    var allowRequantize = false
+
+    @Flag(help: "Print a JSON summary (a row per tensor) to stdout at the end.")
+    var json = false
+
+    @Option(name: [.customShort("t"), .long], help: "Threads (default: every core).")
+    var threads: Int?
+
+    func run() throws {
+        try reportingErrors {
+            guard let target = QuantTarget(name: type) else { throw QuantizeError.unknownType(type) }
+            let path = try ModelOptions(model: input).resolve()
+            let file = try GGUFFile(path: path)
+            let architecture = try file.metadata.string("general.architecture")
+            let layers = try file.metadata.int("\(architecture).block_count")
+            let plan = QuantizationPlan(target: target, tensors: file.tensors, layerCount: layers)
+            var quantizer = ModelQuantizer(allowRequantize: allowRequantize)
+            if let threads { quantizer.pool = .shared(threads: max(1, threads)) }
+            Interruption.install()
+            let interactive = Terminal.stderrIsTerminal
+            let fallbacks = plan.tensors.filter(\.fellBack).count
+            Terminal.printError("quantizing \(file.name) to \(target) (\(plan.tensors.filter(\.isConverted).count) of \(plan.tensors.count) tensors converted"
+                                + (fallbacks > 0 ? ", \(fallbacks) fall back: rows the type's blocks do not divide" : "") + ")")
+            let report = try quantizer.quantize(file, inputPath: path, plan: plan, to: output, progress: { p in
+                let left = p.secondsLeft.map { String(format: " · %.0f s left", $0) } ?? ""
+                let line = String(format: "[%d/%d] %@ · %d%% · %.1f s", p.tensor, p.tensorCount, p.name, Int(100 * Double(p.elementsDone) / Double(max(1, p.elementsTotal))), p.seconds) + left
+                if interactive {
+                    FileHandle.standardError.write(Data("\r\u{1B}[K\(UntrustedText.escaped(line))".utf8))
+                } else {
+                    Terminal.printError(line)
+                }
+            }, isCancelled: { Interruption.requested })
+            if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            Terminal.printError(String(format: "wrote %@: %.1f MiB, %.2f bits per weight, in %.1f s", output, Double(report.outputBytes) / 1_048_576, report.bitsPerWeight, report.seconds))
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            }
+        }
+    }
+}
+
+/// Ctrl-C (SIGINT) and SIGTERM during a long command: a flag the work checks between
+/// steps, so it can clean up (remove a partial file) and stop with an error.
+enum Interruption {
+    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+
+    static var requested: Bool { flag != 0 }
+
+    static func install() {
+        for s in [SIGINT, SIGTERM] { signal(s, { _ in Interruption.flag = 1 }) }
+    }
+}
