@@ -104,6 +104,8 @@ void pagoda_store_key(const float *x, int n, void *tile, int stride, int f16);
 #define PAGODA_KERNELS_ELEMENTWISE
 // gate[i] = silu(gate[i]) · up[i] = gate[i] / (1 + e^−gate[i]) · up[i].
 void pagoda_swiglu(float *gate, const float *up, int n);
+// Σ a[i] · b[i] with FMA, eight lanes times four sums (the float matrix path: F32, F16, BF16 weights).
+float pagoda_dot_f32(const float *a, const float *b, int n);
 #endif
 
 #ifndef PAGODA_KERNELS_CONVERT

@@ -39,16 +39,27 @@ public struct QuantizedMatrix: @unchecked Sendable {
 
     /// `y[t][r] = Σ_c W[r, c] · x[t][c]` for `tokens` input vectors laid out one after the
     /// other (`x` is `tokens × columns`, `y` is `tokens × rows`, row stride `yStride`).
-    /// Each weight row is dequantized once into `scratch` (`columns` floats) and used for
-    /// every token: reference kernel, O(rows · columns · tokens) multiply-adds.
+    /// Each weight row is dequantized once into `scratch` (`columns` floats; an F32 row is
+    /// read in place, an F16 row converted in bulk) and used for every token:
+    /// O(rows · columns · tokens) multiply-adds, with FMA where the CPU has AVX2 (`simd`),
+    /// else the plain loop, its twin.
     public func multiply(
         _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,
-        rowRange: Range<Int>? = nil, scratch: UnsafeMutablePointer<Float>
+        rowRange: Range<Int>? = nil, scratch: UnsafeMutablePointer<Float>, simd: Bool = IntegerDot.simdAvailable
     ) {
         for r in rowRange ?? 0..<rows {
-            dequantizeRow(r, into: scratch)
+            let w: UnsafePointer<Float>
+            if type == .f32 {
+                w = (base + r * rowBytes).assumingMemoryBound(to: Float.self)
+            } else if type == .f16, simd {
+                pagoda_f16_to_f32((base + r * rowBytes).assumingMemoryBound(to: UInt16.self), scratch, Int32(columns))
+                w = UnsafePointer(scratch)
+            } else {
+                dequantizeRow(r, into: scratch)
+                w = UnsafePointer(scratch)
+            }
             for t in 0..<tokens {
-                y[t * yStride + r] = dot(scratch, x + t * columns, columns)
+                y[t * yStride + r] = simd ? pagoda_dot_f32(w, x + t * columns, Int32(columns)) : dot(w, x + t * columns, columns)
             }
         }
     }
