@@ -80,9 +80,13 @@ public struct ModelQuantizer {
         try validate(plan)
         let start = DispatchTime.now()
 
+        // As llama-quantize (gguf's set moves a key to the end): the same bytes, not only
+        // the same tensors.
         var metadata = input.metadata
-        metadata.set("general.quantization_version", .uint32(2))
-        metadata.set("general.file_type", .uint32(plan.target.fileType))
+        for (key, value) in [("general.quantization_version", GGUFValue.uint32(2)), ("general.file_type", .uint32(plan.target.fileType))] {
+            metadata.remove(key)
+            metadata.set(key, value)
+        }
         let writer = try GGUFStreamWriter(path: path, metadata: metadata, layout: plan.tensors.map { ($0.name, $0.shape, $0.to) },
                                           alignment: input.alignment)
         let total = plan.tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
