@@ -4,7 +4,7 @@
 ///
 /// Layout (110 bytes): `hmask[32]` at 0, `qs[64]` at 32, `scales[12]` at 96 (sixteen 6-bit
 /// values: low nibbles in bytes 0–7, high 2-bit pairs in bytes 8–11), `d: f16` at 108.
-public enum Q3_K: QuantFormat {
+public enum Q3_K: QuantizableFormat {
     public static let type = GGMLType.q3_K
     public static let blockSize = kQuantBlockSize
     public static let hmaskOffset = 0
@@ -45,5 +45,110 @@ public enum Q3_K: QuantFormat {
                 mask <<= 1
             }
         }
+    }
+
+    /// `quantize_row_q3_K_ref`: each group of 16 fitted symmetrically with codes −4…3
+    /// (`make_q3_quants` with its RMSE refinement); the sixteen scales quantized to 6 bits
+    /// under the block's `d`, and the codes chosen again against those.
+    public static func quantize(_ x: UnsafePointer<Float>, into block: UnsafeMutableRawPointer) {
+        var L = [Int8](repeating: 0, count: blockSize)
+        var groupScales = [Float](repeating: 0, count: 16)
+        var maxScale: Float = 0, amax: Float = 0
+        L.withUnsafeMutableBufferPointer { Lp in
+            for j in 0..<16 {
+                groupScales[j] = fitQ3Scale(16, 4, x + 16 * j, Lp.baseAddress! + 16 * j)
+                let scale = abs(groupScales[j])
+                if scale > amax { amax = scale; maxScale = groupScales[j] }
+            }
+        }
+        var packed = [UInt8](repeating: 0, count: 12)
+        if maxScale != 0 {
+            let iscale = -32 / maxScale
+            for j in 0..<16 {
+                var l = Int8(truncatingIfNeeded: nearestInt(iscale * groupScales[j]))
+                l = max(-32, min(31, l)) + 32
+                if j < 8 { packed[j] = UInt8(l) & 0x0F } else { packed[j - 8] |= (UInt8(l) & 0x0F) << 4 }
+                l >>= 4
+                packed[j % 4 + 8] |= UInt8(l) << UInt8(2 * (j / 4))
+            }
+            block.storeHalf(1 / iscale, at: dOffset)
+        } else {
+            block.storeHalf(0, at: dOffset)
+        }
+        for j in 0..<12 { block.storeByte(packed[j], at: scalesOffset + j) }
+        let d = UnsafeRawPointer(block).half(at: dOffset)
+        let sc = scales(UnsafeRawPointer(block))
+        for j in 0..<16 {
+            let dl = d * Float(sc[j])
+            if dl == 0 { continue }
+            for i in 0..<16 { L[16 * j + i] = Int8(max(-4, min(3, nearestInt(x[16 * j + i] / dl)))) + 4 }
+        }
+        var hmask = [UInt8](repeating: 0, count: 32)
+        var m = 0
+        var bit: UInt8 = 1
+        for j in 0..<blockSize {
+            if L[j] > 3 {
+                hmask[m] |= bit
+                L[j] -= 4
+            }
+            m += 1
+            if m == 32 { m = 0; bit <<= 1 }
+        }
+        for j in 0..<32 { block.storeByte(hmask[j], at: hmaskOffset + j) }
+        for j in stride(from: 0, to: blockSize, by: 128) {
+            for l in 0..<32 {
+                let v = UInt8(L[j + l]) | UInt8(L[j + l + 32]) << 2 | UInt8(L[j + l + 64]) << 4 | UInt8(L[j + l + 96]) << 6
+                block.storeByte(v, at: qsOffset + j / 4 + l)
+            }
+        }
+    }
+
+    /// `make_q3_quants` with `do_rmse`: the scale mapping the largest magnitude to −nmax,
+    /// then up to five passes that move single codes while the weighted fit (weights x²)
+    /// improves. Codes are stored offset by `nmax`.
+    static func fitQ3Scale(_ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
+        var maxValue: Float = 0, amax: Float = 0
+        for i in 0..<n {
+            let ax = abs(x[i])
+            if ax > amax { amax = ax; maxValue = x[i] }
+        }
+        if amax < groupMaxEpsilon {
+            for i in 0..<n { L[i] = 0 }
+            return 0
+        }
+        let lower = Int32(-nmax), upper = Int32(nmax - 1)
+        let iscale = Float(-nmax) / maxValue
+        var sumLX: Float = 0, sumL2: Float = 0
+        for i in 0..<n {
+            let l = max(lower, min(upper, nearestInt(iscale * x[i])))
+            L[i] = Int8(l)
+            let w = x[i] * x[i]
+            sumLX += w * x[i] * Float(l)
+            sumL2 += w * Float(l) * Float(l)
+        }
+        for _ in 0..<5 {
+            var changed = 0
+            for i in 0..<n {
+                let w = x[i] * x[i]
+                var slx = sumLX - w * x[i] * Float(L[i])
+                if slx > 0 {
+                    var sl2 = sumL2 - w * Float(L[i]) * Float(L[i])
+                    let newL = max(lower, min(upper, nearestInt(x[i] * sl2 / slx)))
+                    if newL != Int32(L[i]) {
+                        slx += w * x[i] * Float(newL)
+                        sl2 += w * Float(newL) * Float(newL)
+                        if sl2 > 0 && slx * slx * sumL2 > sumLX * sumLX * sl2 {
+                            L[i] = Int8(newL)
+                            sumLX = slx
+                            sumL2 = sl2
+                            changed += 1
+                        }
+                    }
+                }
+            }
+            if changed == 0 { break }
+        }
+        for i in 0..<n { L[i] += Int8(nmax) }
+        return sumL2 > 0 ? sumLX / sumL2 : 0
     }
 }

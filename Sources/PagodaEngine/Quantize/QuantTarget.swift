@@ -5,7 +5,7 @@ public enum QuantTarget: Equatable, Sendable, CustomStringConvertible {
     case mix(QuantMix)
 
     /// The types a file can be made of, single ones first.
-    public static let names = ["F32", "F16", "BF16", "Q8_0", "Q6_K", "Q5_K", "Q5_0", "Q5_1", "Q4_K", "Q4_0", "Q4_1"]
+    public static let names = ["F32", "F16", "BF16", "Q8_0", "Q6_K", "Q5_K", "Q5_0", "Q5_1", "Q4_K", "Q4_0", "Q4_1", "Q3_K", "Q2_K"]
         + QuantMix.allCases.map(\.rawValue)
 
     /// `Q4_0`, `q4_k_m`, `F32`…; nil for a name that is not one of `names`.
@@ -46,6 +46,8 @@ public enum QuantTarget: Equatable, Sendable, CustomStringConvertible {
             case .q4_0: 2
             case .q4_1: 3
             case .q8_0: 7
+            case .q2_K: 10
+            case .q3_K: 12
             case .q5_0: 8
             case .q5_1: 9
             case .q4_K: 15

@@ -13,6 +13,8 @@ final class QuantKnownAnswerTests: XCTestCase {
         (.q5_1, 3072, 0x8394_b3dc_fc3b_f2f6),
         (.q8_0, 4352, 0xba04_c97f_c97b_45fa),
         (.q8_1, 4608, 0x196d_f2ad_5d41_6a44),
+        (.q2_K, 1344, 0xbec2_7fee_8ee9_1fe9),
+        (.q3_K, 1760, 0xbf36_e865_bac8_9c98),
         (.q4_K, 2304, 0x9379_26c3_3cf9_2b26),
         (.q5_K, 2816, 0xa5af_23bf_364e_cd9c),
         (.q6_K, 3360, 0x142a_fbf7_e450_0c8e),

@@ -60,7 +60,7 @@ final class QuantRoundTripTests: XCTestCase {
             XCTAssertThrowsError(try Quantization.dequantize(.q4_0, raw, count: 64))
             XCTAssertThrowsError(try Quantization.dequantize(.iq2_xxs, raw, count: 256))
         }
-        XCTAssertThrowsError(try Quantization.quantize(.q2_K, [Float](repeating: 1, count: 256)))
+        XCTAssertThrowsError(try Quantization.quantize(.iq2_xxs, [Float](repeating: 1, count: 256)), "no quantizer for IQ2_XXS")
     }
 
     func testIQ4_NLDequantizesThroughItsTable() throws {

@@ -75,6 +75,7 @@ final class QuantizationPlanTests: XCTestCase {
         XCTAssertEqual(types(s, "attn_v.weight"), (0..<24).map { $0 < 4 ? .q5_1 : .q5_0 }, "the first four attn_v: Q5_K → Q5_1")
         XCTAssertEqual(QuantTarget(name: "q5_k_m"), .mix(.q5_K_M))
         XCTAssertEqual(QuantTarget(name: "Q4_0")?.fileType, 2)
-        XCTAssertNil(QuantTarget(name: "Q3_K"), "no reference quantizer for Q3_K yet")
+        XCTAssertEqual(QuantTarget(name: "Q3_K")?.fileType, 12, "as llama-quantize's Q3_K, which is Q3_K_M")
+        XCTAssertNil(QuantTarget(name: "IQ2_XXS"), "no quantizer for the IQ types")
     }
 }

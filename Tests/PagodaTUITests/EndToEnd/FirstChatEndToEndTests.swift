@@ -43,7 +43,7 @@ final class FirstChatEndToEndTests: XCTestCase {
         try chat.start("chat --kv-mem 4 --temp 0 -n 300 --transcripts '\(store.path)'")
         try chat.waitUntilOpen()
         try chat.say("Write a long story about a dragon who learns to fly.")
-        try chat.waitForReply()
+        try chat.waitForReply(seconds: 300)  // about 300 tokens: 5 s here, far longer on a busy machine
         try chat.say("/new")
         try chat.say("Hi there")
         let greeted = try chat.waitForReply()
