@@ -80,34 +80,19 @@ struct CompareCommand: ParsableCommand {
         options.kvTokens = max(contextTokens, promptTokens + generateTokens) + 64
         options.threads = threads ?? ThreadPool.availableCores
         let model = try LanguageModel(path: path, options: options)
-        let tokenizer = try Tokenizer(metadata: model.file.metadata)
-        let tokens = tokenizer.encode(text, addSpecial: true)
-        let scorer = PerplexityScorer(contextTokens: contextTokens, maxChunks: chunks, bos: tokenizer.vocabulary.addBOS ? tokenizer.vocabulary.bos : nil)
-        let chunkCount = scorer.chunkCount(tokens: tokens.count)
-        let header = KLBaseFile.Header(vocabulary: model.config.vocabularySize, context: contextTokens, chunks: chunkCount, topK: 64,
-                                       tokens: chunkCount * (contextTokens - contextTokens / 2 - 1),
-                                       tokenHash: KLBaseFile.hash(Array(tokens.prefix(chunkCount * contextTokens))))
-        var saving = isBase ? KLBaseFile(header: header) : nil
-        var divergence: KLDivergence?
-        if !isBase, let base {
-            guard base.header == header else {
-                throw PerplexityError.baseMismatch("\((path as NSString).lastPathComponent) tokenizes the text differently from the base (another vocabulary or tokenizer)")
-            }
-            divergence = KLDivergence(base: base)
+        let run = try PerplexityRun(model: model, text: text, contextTokens: contextTokens, maxChunks: chunks)
+        var saving = isBase ? KLBaseFile(header: run.header) : nil
+        var divergence = try base.flatMap { isBase ? nil : try run.divergence(from: $0) }
+        let result: PerplexityScorer.Result
+        do {
+            result = try run.run(saving: &saving, divergence: &divergence, isCancelled: { Interruption.requested }, chunkDone: { r in
+                if Terminal.stderrIsTerminal {
+                    FileHandle.standardError.write(Data(String(format: "\r\u{1B}[K  chunk %d/%d · PPL %.4f", r.chunks, run.chunkCount, r.perplexity).utf8))
+                }
+            })
+        } catch is CancellationError {
+            throw ExitCode(130)
         }
-        let result = try scorer.score(tokens, evaluate: { chunk, each in
-            if Interruption.requested { throw ExitCode(130) }
-            let sequence = model.cache.createSequence()
-            defer { model.cache.release(sequence) }
-            try withoutActuallyEscaping(each) { each in _ = try model.transformer.evaluate(sequence, context: chunk, each: each) }
-        }, observe: { token in
-            saving?.append(logits: token.logits, negativeLogLikelihood: token.negativeLogLikelihood)
-            divergence?.add(index: token.index, logits: token.logits, negativeLogLikelihood: token.negativeLogLikelihood)
-        }, chunkDone: { r in
-            if Terminal.stderrIsTerminal {
-                FileHandle.standardError.write(Data(String(format: "\r\u{1B}[K  chunk %d/%d · PPL %.4f", r.chunks, chunkCount, r.perplexity).utf8))
-            }
-        })
         if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if isBase { base = saving }
         let resident = ProcessMemory.residentBytes()

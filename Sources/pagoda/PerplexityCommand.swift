@@ -55,45 +55,28 @@ struct PerplexityCommand: ParsableCommand {
             options.quantizedActivations = !exact
             options.threads = threads ?? ThreadPool.availableCores
             let model = try LanguageModel(path: path, options: options)
-            let tokenizer = try Tokenizer(metadata: model.file.metadata)
-            let tokens = tokenizer.encode(text, addSpecial: true)
-            let scorer = PerplexityScorer(contextTokens: contextTokens, maxChunks: chunks,
-                                          bos: tokenizer.vocabulary.addBOS ? tokenizer.vocabulary.bos : nil)
-            let chunkCount = scorer.chunkCount(tokens: tokens.count)
-            let scored = chunkCount * (contextTokens - contextTokens / 2 - 1)
-            let header = KLBaseFile.Header(vocabulary: model.config.vocabularySize, context: contextTokens, chunks: chunkCount,
-                                           topK: 64, tokens: scored, tokenHash: KLBaseFile.hash(Array(tokens.prefix(chunkCount * contextTokens))))
-            var base = klBase.map { _ in KLBaseFile(header: header) }
-            var divergence: KLDivergence?
-            if let klAgainst {
-                let saved = try KLBaseFile(path: klAgainst)
-                if saved.header != header {
-                    let h = saved.header
-                    throw PerplexityError.baseMismatch("it has \(h.chunks) chunks of \(h.context) tokens, vocabulary \(h.vocabulary)"
-                        + (h.tokenHash != header.tokenHash ? ", other tokens" : "") + "; this run has \(chunkCount) chunks of \(contextTokens), vocabulary \(header.vocabulary)")
-                }
-                divergence = KLDivergence(base: saved)
-            }
+            let run = try PerplexityRun(model: model, text: text, contextTokens: contextTokens, maxChunks: chunks)
+            let chunkCount = run.chunkCount
+            let scored = run.header.tokens
+            var base = klBase.map { _ in KLBaseFile(header: run.header) }
+            var divergence = try klAgainst.map { try run.divergence(from: KLBaseFile(path: $0)) }
             Interruption.install()
-            Terminal.printError("perplexity of \(model.file.name) on \(file): \(tokens.count) tokens, \(chunkCount) chunks of \(contextTokens)")
+            Terminal.printError("perplexity of \(model.file.name) on \(file): \(run.tokens.count) tokens, \(chunkCount) chunks of \(contextTokens)")
             let start = DispatchTime.now()
             var running: [String] = []
-            let result = try scorer.score(tokens, evaluate: { chunk, each in
-                if Interruption.requested { throw ExitCode(130) }
-                let sequence = model.cache.createSequence()
-                defer { model.cache.release(sequence) }
-                try withoutActuallyEscaping(each) { each in _ = try model.transformer.evaluate(sequence, context: chunk, each: each) }
-            }, observe: { token in
-                base?.append(logits: token.logits, negativeLogLikelihood: token.negativeLogLikelihood)
-                divergence?.add(index: token.index, logits: token.logits, negativeLogLikelihood: token.negativeLogLikelihood)
-            }, chunkDone: { r in
-                running.append(String(format: "[%d]%.4f", r.chunks, r.perplexity))
-                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-                let left = seconds / Double(r.chunks) * Double(chunkCount - r.chunks)
-                if Terminal.stderrIsTerminal {
-                    FileHandle.standardError.write(Data(String(format: "\r\u{1B}[Kchunk %d/%d · PPL %.4f · %.0f s left", r.chunks, chunkCount, r.perplexity, left).utf8))
-                }
-            })
+            let result: PerplexityScorer.Result
+            do {
+                result = try run.run(saving: &base, divergence: &divergence, isCancelled: { Interruption.requested }, chunkDone: { r in
+                    running.append(String(format: "[%d]%.4f", r.chunks, r.perplexity))
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+                    let left = seconds / Double(r.chunks) * Double(chunkCount - r.chunks)
+                    if Terminal.stderrIsTerminal {
+                        FileHandle.standardError.write(Data(String(format: "\r\u{1B}[Kchunk %d/%d · PPL %.4f · %.0f s left", r.chunks, chunkCount, r.perplexity, left).utf8))
+                    }
+                })
+            } catch is CancellationError {
+                throw ExitCode(130)
+            }
             if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             Terminal.printError(running.joined(separator: ","))
