@@ -81,12 +81,7 @@ func fitScaleAndMin(
 /// (`make_qx_quants` with `rmse_type = 1` and no importance weights): the scale that maps the
 /// largest magnitude to −nmax, then 18 nearby scales, keeping the best least-squares fit.
 func fitSymmetricScale(_ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
-    var max: Float = 0
-    var amax: Float = 0
-    for i in 0..<n {
-        let ax = abs(x[i])
-        if ax > amax { amax = ax; max = x[i] }
-    }
+    let (max, amax) = largestMagnitude(n, x)
     if amax < groupMaxEpsilon {
         for i in 0..<n { L[i] = 0 }
         return 0
@@ -151,4 +146,60 @@ func packScalesAndMinsK4(_ scales: [UInt8], _ mins: [UInt8], into q: UnsafeMutab
             q.storeByte(UnsafeRawPointer(q).byte(at: j) | ((lm >> 4) << 6), at: j)
         }
     }
+}
+
+/// The element of largest magnitude (the first, on ties) and that magnitude.
+@inline(__always)
+func largestMagnitude(_ n: Int, _ x: UnsafePointer<Float>) -> (value: Float, magnitude: Float) {
+    var value: Float = 0, magnitude: Float = 0
+    for i in 0..<n {
+        let ax = abs(x[i])
+        if ax > magnitude { magnitude = ax; value = x[i] }
+    }
+    return (value, magnitude)
+}
+
+/// `make_q3_quants` with `do_rmse`: the scale mapping the largest magnitude to −nmax,
+/// then up to five passes that move single codes while the weighted fit (weights x²)
+/// improves. Codes are stored offset by `nmax`.
+func fitQ3Scale(_ n: Int, _ nmax: Int, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
+    let (maxValue, amax) = largestMagnitude(n, x)
+    if amax < groupMaxEpsilon {
+        for i in 0..<n { L[i] = 0 }
+        return 0
+    }
+    let lower = Int32(-nmax), upper = Int32(nmax - 1)
+    let iscale = Float(-nmax) / maxValue
+    var sumLX: Float = 0, sumL2: Float = 0
+    for i in 0..<n {
+        let l = max(lower, min(upper, nearestInt(iscale * x[i])))
+        L[i] = Int8(l)
+        let w = x[i] * x[i]
+        sumLX += w * x[i] * Float(l)
+        sumL2 += w * Float(l) * Float(l)
+    }
+    for _ in 0..<5 {
+        var changed = 0
+        for i in 0..<n {
+            let w = x[i] * x[i]
+            var slx = sumLX - w * x[i] * Float(L[i])
+            if slx > 0 {
+                var sl2 = sumL2 - w * Float(L[i]) * Float(L[i])
+                let newL = max(lower, min(upper, nearestInt(x[i] * sl2 / slx)))
+                if newL != Int32(L[i]) {
+                    slx += w * x[i] * Float(newL)
+                    sl2 += w * Float(newL) * Float(newL)
+                    if sl2 > 0 && slx * slx * sumL2 > sumLX * sumLX * sl2 {
+                        L[i] = Int8(newL)
+                        sumLX = slx
+                        sumL2 = sl2
+                        changed += 1
+                    }
+                }
+            }
+        }
+        if changed == 0 { break }
+    }
+    for i in 0..<n { L[i] += Int8(nmax) }
+    return sumL2 > 0 ? sumLX / sumL2 : 0
 }
