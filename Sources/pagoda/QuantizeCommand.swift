@@ -5,12 +5,16 @@ import PagodaEngine
 struct QuantizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quantize",
-        abstract: "Write a copy of a model at another precision (round to nearest, llama.cpp's rules and bytes).",
+        abstract: "Write a copy of a model at another precision (RTN with llama.cpp's rules and bytes, AWQ or GPTQ).",
         discussion: """
         Types: \(QuantTarget.names.joined(separator: ", ")). A single type goes to every weight matrix, as \
         `llama-quantize --pure`; Q4_K_S, Q4_K_M and Q5_K_M are llama.cpp's mixes. F32, F16 or BF16 of a quantized \
         model is its dequantized copy: the reference to compare quantizations against, since no unquantized \
         small model is at hand. Quantizing a quantized tensor to another quantized type needs --allow-requantize.
+
+        --method awq and --method gptq calibrate on --calibration FILE (plain text, not the text you evaluate on): \
+        AWQ rescales each layer's input channels by their activations and clips its weights; GPTQ rounds each \
+        matrix column by column, spreading the error over the columns left. Both write an ordinary GGUF of the type.
         """
     )
 
@@ -22,6 +26,18 @@ struct QuantizeCommand: ParsableCommand {
 
     @Option(name: .long, help: "The type or mix to make.")
     var type: String
+
+    @Option(name: .long, help: "rtn (round to nearest, the default), awq or gptq.")
+    var method = "rtn"
+
+    @Option(name: .long, help: "Plain text to calibrate awq and gptq on.")
+    var calibration: String?
+
+    @Option(name: .long, help: "Calibration tokens, in windows of 512 (default 8192).")
+    var calibrationTokens = CalibrationSet.defaultTokens
+
+    @Flag(help: "gptq: quantize the blocks with the most input energy first.")
+    var actOrder = false
 
     @Flag(help: "Allow quantized tensors to be quantized again to another quantized type.")
     var allowRequantize = false
@@ -42,14 +58,16 @@ struct QuantizeCommand: ParsableCommand {
             let plan = QuantizationPlan(target: target, tensors: file.tensors, layerCount: layers)
             var quantizer = ModelQuantizer(allowRequantize: allowRequantize)
             if let threads { quantizer.pool = .shared(threads: max(1, threads)) }
+            try quantizer.validate(plan)
+            let calibrated = try calibratedMethod(file: file, target: target, pool: quantizer.pool)
             Interruption.install()
             let interactive = Terminal.stderrIsTerminal
             let fallbacks = plan.tensors.filter(\.fellBack).count
             Terminal.printError("quantizing \(file.name) to \(target) (\(plan.tensors.filter(\.isConverted).count) of \(plan.tensors.count) tensors converted"
                                 + (fallbacks > 0 ? ", \(fallbacks) fall back: rows the type's blocks do not divide" : "") + ")")
-            let report = try quantizer.quantize(file, inputPath: path, plan: plan, to: output, progress: { p in
+            let report = try quantizer.quantize(file, inputPath: path, plan: plan, to: output, calibration: calibrated, progress: { p in
                 let left = p.secondsLeft.map { String(format: " · %.0f s left", $0) } ?? ""
-                let line = String(format: "[%d/%d] %@ · %d%% · %.1f s", p.tensor, p.tensorCount, p.name, Int(100 * Double(p.elementsDone) / Double(max(1, p.elementsTotal))), p.seconds) + left
+                let line = String(format: "%@[%d/%d] %@ · %d%% · %.1f s", calibrated == nil ? "" : method + " ", p.tensor, p.tensorCount, p.name, Int(100 * Double(p.elementsDone) / Double(max(1, p.elementsTotal))), p.seconds) + left
                 if interactive {
                     FileHandle.standardError.write(Data("\r\u{1B}[K\(UntrustedText.escaped(line))".utf8))
                 } else {
@@ -57,13 +75,46 @@ struct QuantizeCommand: ParsableCommand {
                 }
             }, isCancelled: { Interruption.requested })
             if interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            Terminal.printError(String(format: "wrote %@: %.1f MiB, %.2f bits per weight, in %.1f s", output, Double(report.outputBytes) / 1_048_576, report.bitsPerWeight, report.seconds))
+            Terminal.printError(String(format: "wrote %@ (%@): %.1f MiB, %.2f bits per weight, in %.1f s", output, report.method, Double(report.outputBytes) / 1_048_576, report.bitsPerWeight, report.seconds))
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(report), as: UTF8.self))
             }
         }
+    }
+}
+
+extension QuantizeCommand {
+    /// The calibration for --method awq or gptq (nil for rtn), after the checks a user
+    /// needs before a long run: a quantized target, a readable calibration text.
+    func calibratedMethod(file: GGUFFile, target: QuantTarget, pool: ThreadPool) throws -> LayerCalibration? {
+        let method = method.lowercased()
+        guard method != "rtn" else {
+            if calibration != nil { Terminal.printError("note: --calibration is only used by --method awq and gptq") }
+            return nil
+        }
+        guard method == "awq" || method == "gptq" else { throw QuantizeError.unknownMethod(self.method) }
+        guard target.baseType.isQuantized else {
+            throw QuantizeError.unknownMethod("\(method) for \(target): AWQ and GPTQ make quantized types; F32, F16 and BF16 are copies")
+        }
+        guard let calibration else { throw CalibrationError.missing(method: method) }
+        let text: String
+        do {
+            text = try String(contentsOfFile: calibration, encoding: .utf8)
+        } catch {
+            throw CalibrationError.unreadable(calibration, reason: (error as NSError).localizedDescription)
+        }
+        let config = try ModelConfig(metadata: file.metadata)
+        try ModelValidation.check(config, against: file)
+        let weights = try ModelWeights(file: file, config: config)
+        let tokenizer = try Tokenizer(metadata: file.metadata)
+        let set = try CalibrationSet(text: text, tokenizer: tokenizer, tokens: calibrationTokens, source: calibration)
+        Terminal.printError("calibrating on \(set.tokenCount) tokens of \(UntrustedText.escaped(calibration)) (\(set.windows.count) windows)")
+        if method == "awq" { return AWQLayers(weights: weights, config: config, calibration: set, pool: pool) }
+        var gptq = GPTQ()
+        gptq.actOrder = actOrder
+        return GPTQLayers(weights: weights, config: config, calibration: set, gptq: gptq, pool: pool)
     }
 }
 

@@ -114,3 +114,15 @@ float pagoda_dot_f32(const float *a, const float *b, int n);
 void pagoda_f16_to_f32(const uint16_t *x, float *y, int n);
 void pagoda_f32_to_f16(const float *x, uint16_t *y, int n);
 #endif
+
+#ifndef PAGODA_KERNELS_DENSE
+#define PAGODA_KERNELS_DENSE
+// C[m × n] += alpha · A[m × k] · B[k × n], row-major with leading dimensions lda, ldb, ldc
+// (AVX2 + FMA). With first_row ≥ 0, C is the block of a symmetric result whose first row is
+// row first_row of the whole, and only tiles touching the upper triangle (column ≥ row) are
+// computed; the rest of C is left as it was. first_row < 0 computes every element.
+void pagoda_sgemm(int m, int n, int k, const float *a, long lda, const float *b, long ldb, float *c, long ldc, float alpha,
+                  int first_row);
+// Σ a[i] · b[i] in double with FMA, four sums of four lanes.
+double pagoda_dot_f64(const double *a, const double *b, int n);
+#endif

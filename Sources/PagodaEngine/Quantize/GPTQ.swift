@@ -9,30 +9,59 @@ import Foundation
 ///   mean diagonal; dead inputs (zero diagonal) get 1 and their weights 0.
 /// - The upper Cholesky factor U of H⁻¹ drives the updates; columns go in batches of
 ///   `batch` (128) with the error of a batch applied to the rest at once (lazy updates).
-/// - The grid is the type's own: when a 32-column block begins, the reference quantizer
-///   chooses each row's block scale (and minimum) from the block's current weights; the
-///   block's columns are then rounded to that grid.
+/// - The grid is the type's own (`BlockGrid`): when a block begins (32 columns, or a K-quant's
+///   256-column super-block), the reference quantizer chooses each row's block scales (and
+///   minimums) from the block's current weights; its columns are then rounded to that grid.
 ///
-/// Linear algebra in Double. Cost: O(columns³) for the factorization plus
-/// O(rows · columns²) for the updates.
+/// The factorization in Double, the updates in Float (as the reference implementation).
+/// Cost: columns³/2 flops for the factorization plus rows · columns² for the updates,
+/// threaded over the pool.
 public struct GPTQ {
     public var damping = 0.01
     public var batch = 128
+    /// Quantize the blocks whose inputs carry the most energy first (`--act-order`).
+    public var actOrder = false
 
     public init() {}
 
     public static let types = BlockGrid.types
 
     /// Quantizes `weights` (`rows` × `columns`, row-major: row r holds output r's weights
-    /// over the inputs) to `type`, given the inputs' Hessian `hessian` (columns × columns).
-    /// Returns the rows in `type`'s block format.
-    public func quantize(weights: [Float], rows: Int, columns: Int, hessian: [Double], type: GGMLType) throws -> [UInt8] {
-        guard var grid = BlockGrid(type), let format = type.format as? QuantizableFormat.Type, columns % 32 == 0 else {
+    /// over the inputs) to `type`, given the inputs' Hessian `hessian` (columns × columns,
+    /// any positive multiple of X·Xᵀ). Returns the rows in `type`'s block format.
+    public func quantize(weights: [Float], rows: Int, columns: Int, hessian: [Double], type: GGMLType,
+                         pool: ThreadPool = .shared(threads: 1)) throws -> [UInt8] {
+        guard let grid = BlockGrid(type), columns % grid.span == 0 else {
             throw QuantError.unsupported(type, operation: "GPTQ")
         }
+        guard actOrder else { return try quantizeInOrder(weights: weights, rows: rows, columns: columns, hessian: hessian, grid: grid, pool: pool) }
+        // Act-order on a block grid: whole blocks, the largest Hessian diagonal first (a
+        // block's columns share its scale, so they cannot be reordered apart).
+        let span = grid.span, blocks = columns / span
+        let energy = (0..<blocks).map { b in (0..<span).reduce(0.0) { $0 + hessian[(b * span + $1) * (columns + 1)] } }
+        let order = (0..<blocks).sorted { energy[$0] != energy[$1] ? energy[$0] > energy[$1] : $0 < $1 }
+        let column = order.flatMap { b in (b * span)..<(b * span + span) }
+        var W = [Float](repeating: 0, count: weights.count), H = [Double](repeating: 0, count: hessian.count)
+        for r in 0..<rows { for (j, c) in column.enumerated() { W[r * columns + j] = weights[r * columns + c] } }
+        for (i, a) in column.enumerated() { for (j, b) in column.enumerated() { H[i * columns + j] = hessian[a * columns + b] } }
+        let permuted = try quantizeInOrder(weights: W, rows: rows, columns: columns, hessian: H, grid: grid, pool: pool)
+        let blockBytes = type.bytesPerBlock
+        var out = [UInt8](repeating: 0, count: permuted.count)
+        for r in 0..<rows {
+            for (position, b) in order.enumerated() {
+                let from = (r * blocks + position) * blockBytes, to = (r * blocks + b) * blockBytes
+                out[to..<(to + blockBytes)] = permuted[from..<(from + blockBytes)]
+            }
+        }
+        return out
+    }
+
+    private func quantizeInOrder(weights: [Float], rows: Int, columns: Int, hessian: [Double], grid: BlockGrid,
+                                 pool: ThreadPool) throws -> [UInt8] {
+        let type = grid.type
         precondition(weights.count == rows * columns && hessian.count == columns * columns)
         var H = hessian
-        var W = weights.map(Double.init)
+        var W = weights
         // Dead inputs carry no signal: their weights do not matter.
         for i in 0..<columns where H[i * columns + i] == 0 {
             H[i * columns + i] = 1
@@ -40,102 +69,55 @@ public struct GPTQ {
         }
         let meanDiagonal = (0..<columns).reduce(0.0) { $0 + H[$1 * columns + $1] } / Double(columns)
         for i in 0..<columns { H[i * columns + i] += damping * meanDiagonal }
-        let U = try Self.upperCholeskyOfInverse(H, n: columns)
+        let U = try Cholesky.upperFactorOfInverse(H, n: columns, pool: pool).map(Float.init)
 
-        let blockBytes = type.bytesPerBlock, blocksPerRow = columns / 32
+        let span = grid.span, blockBytes = type.bytesPerBlock, blocksPerRow = columns / span
+        let batch = max(span, self.batch / span * span)
         var out = [UInt8](repeating: 0, count: rows * blocksPerRow * blockBytes)
-        var codes = [[Int]](repeating: [Int](repeating: 0, count: 32), count: rows)
-        var grids = [BlockGrid](repeating: grid, count: rows)
-        var errors = [Double](repeating: 0, count: rows * batch)
-        var scratch = [Float](repeating: 0, count: 32)
-        for start in stride(from: 0, to: columns, by: batch) {
-            let end = min(columns, start + batch)
-            for i in start..<end {
-                if i % 32 == 0 {
-                    // A block begins: each row's parameters from its current weights.
-                    for r in 0..<rows {
-                        for j in 0..<32 { scratch[j] = Float(W[r * columns + i + j]) }
-                        out.withUnsafeMutableBytes { bytes in
-                            let block = bytes.baseAddress! + (r * blocksPerRow + i / 32) * blockBytes
-                            scratch.withUnsafeBufferPointer { format.quantize($0.baseAddress!, into: block) }
-                            grid.load(UnsafeRawPointer(block))
+        var errors = [Float](repeating: 0, count: rows * batch)
+        let format = type.format as! QuantizableFormat.Type
+        W.withUnsafeMutableBufferPointer { w in
+            U.withUnsafeBufferPointer { u in
+                out.withUnsafeMutableBytes { o in
+                    errors.withUnsafeMutableBufferPointer { e in
+                        nonisolated(unsafe) let W = w.baseAddress!, U = u.baseAddress!, out = o.baseAddress!, E = e.baseAddress!
+                        for start in stride(from: 0, to: columns, by: batch) {
+                            let end = min(columns, start + batch)
+                            // The batch's columns, one at a time, each row on its own (rows are independent).
+                            pool.parallelFor(rows) { part in
+                                var grid = grid
+                                var codes = [Int](repeating: 0, count: span)
+                                for r in part {
+                                    let row = W + r * columns
+                                    for i in start..<end {
+                                        let j = i % span
+                                        let block = out + (r * blocksPerRow + i / span) * blockBytes
+                                        if j == 0 {
+                                            // A block begins: its parameters from the row's current weights.
+                                            format.quantize(row + i, into: block)
+                                            grid.load(UnsafeRawPointer(block))
+                                        }
+                                        let (code, value) = grid.nearest(row[i], element: j)
+                                        codes[j] = code
+                                        let err = (row[i] - value) / U[i * columns + i]
+                                        E[r * batch + i - start] = err
+                                        let ui = U + i * columns
+                                        for k in (i + 1)..<end { row[k] -= err * ui[k] }
+                                        if j == span - 1 { grid.store(codes, into: block) }
+                                    }
+                                }
+                            }
+                            // The batch's errors on every later column at once: W[:, end...] -= E · U[batch, end...].
+                            guard end < columns else { continue }
+                            DenseProducts.multiplyAdd(m: rows, n: columns - end, k: end - start, a: E, lda: batch,
+                                                      b: U + start * columns + end, ldb: columns, c: W + end, ldc: columns,
+                                                      alpha: -1, pool: pool)
                         }
-                        grids[r] = grid
                     }
-                }
-                let d = U[i * columns + i]
-                for r in 0..<rows {
-                    let w = W[r * columns + i]
-                    let (code, value) = grids[r].nearest(Float(w))
-                    codes[r][i % 32] = code
-                    let e = (w - Double(value)) / d
-                    errors[r * batch + (i - start)] = e
-                    // Within the batch, at once.
-                    for j in (i + 1)..<end { W[r * columns + j] -= e * U[i * columns + j] }
-                }
-                if i % 32 == 31 {
-                    out.withUnsafeMutableBytes { bytes in
-                        for r in 0..<rows { grids[r].store(codes[r], into: bytes.baseAddress! + (r * blocksPerRow + i / 32) * blockBytes) }
-                    }
-                }
-            }
-            // The batch's errors on every later column.
-            guard end < columns else { continue }
-            for r in 0..<rows {
-                for k in start..<end {
-                    let e = errors[r * batch + (k - start)]
-                    if e == 0 { continue }
-                    for j in end..<columns { W[r * columns + j] -= e * U[k * columns + j] }
                 }
             }
         }
         return out
-    }
-
-    /// U, upper triangular, with H⁻¹ = Uᵀ·U: H = L·Lᵀ, H⁻¹ from L, then the Cholesky factor
-    /// of H⁻¹, transposed. Throws when H is not positive definite (more damping helps).
-    static func upperCholeskyOfInverse(_ H: [Double], n: Int) throws -> [Double] {
-        let L = try cholesky(H, n: n)
-        // L⁻¹ by forward substitution, then H⁻¹ = L⁻ᵀ·L⁻¹.
-        var Linv = [Double](repeating: 0, count: n * n)
-        for c in 0..<n {
-            for r in c..<n {
-                var s = r == c ? 1.0 : 0.0
-                for k in c..<r { s -= L[r * n + k] * Linv[k * n + c] }
-                Linv[r * n + c] = s / L[r * n + r]
-            }
-        }
-        var inverse = [Double](repeating: 0, count: n * n)
-        for i in 0..<n {
-            for j in i..<n {
-                var s = 0.0
-                for k in j..<n { s += Linv[k * n + i] * Linv[k * n + j] }
-                inverse[i * n + j] = s
-                inverse[j * n + i] = s
-            }
-        }
-        let C = try cholesky(inverse, n: n)
-        var U = [Double](repeating: 0, count: n * n)
-        for r in 0..<n { for c in 0...r { U[c * n + r] = C[r * n + c] } }
-        return U
-    }
-
-    /// The lower Cholesky factor of a symmetric positive definite matrix.
-    static func cholesky(_ A: [Double], n: Int) throws -> [Double] {
-        var L = [Double](repeating: 0, count: n * n)
-        for i in 0..<n {
-            for j in 0...i {
-                var s = A[i * n + j]
-                for k in 0..<j { s -= L[i * n + k] * L[j * n + k] }
-                if i == j {
-                    guard s > 0 else { throw GPTQError.notPositiveDefinite(column: i) }
-                    L[i * n + i] = s.squareRoot()
-                } else {
-                    L[i * n + j] = s / L[j * n + j]
-                }
-            }
-        }
-        return L
     }
 }
 

@@ -72,7 +72,10 @@ public struct ModelQuantizer {
     /// Converts `input` by `plan` into a new file at `path`. `isCancelled` is asked between
     /// tensors; a cancelled run throws `QuantizeError.cancelled` and leaves nothing at `path`.
     @discardableResult
+    /// With `calibration` (AWQ, GPTQ), each layer's tensors come from it, computed when the
+    /// layer's first tensor is due; tensors it does not return are converted by RTN.
     public func quantize(_ input: GGUFFile, inputPath: String, plan: QuantizationPlan, to path: String,
+                         calibration: LayerCalibration? = nil,
                          progress: (Progress) -> Void = { _ in }, isCancelled: () -> Bool = { false }) throws -> Report {
         let inputURL = URL(fileURLWithPath: inputPath).resolvingSymlinksInPath()
         let outputURL = URL(fileURLWithPath: path).resolvingSymlinksInPath()
@@ -92,12 +95,21 @@ public struct ModelQuantizer {
         let total = plan.tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
         var done = 0
         var rows: [Report.Row] = []
+        var calibrated: [String: [UInt8]] = [:], calibratedLayer = -1
+        let planned = Dictionary(plan.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         do {
             for (index, t) in plan.tensors.enumerated() {
                 if isCancelled() { throw QuantizeError.cancelled }
                 guard let info = input.tensor(named: t.name) else { throw QuantizeError.cannotRead(tensor: t.name, type: t.from) }
                 let source = input.data(of: info)
-                if !t.isConverted {
+                if let calibration, let layer = QuantizationPlan.layer(of: t.name), layer > calibratedLayer {
+                    calibrated = try calibration.tensors(layer: layer, plan: planned, isCancelled: isCancelled)
+                    calibratedLayer = layer
+                }
+                if let bytes = calibrated.removeValue(forKey: t.name) {
+                    guard bytes.count == writer.tensors[index].byteCount else { throw QuantizeError.cannotWrite(tensor: t.name, type: t.to) }
+                    try bytes.withUnsafeBytes { try writer.append($0) }
+                } else if !t.isConverted {
                     try writer.append(source)
                 } else {
                     let bytes = try convert(source, info: info, to: t.to)
@@ -115,7 +127,7 @@ public struct ModelQuantizer {
         }
         let outputBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let inputBytes = (try? FileManager.default.attributesOfItem(atPath: inputPath)[.size] as? Int) ?? 0
-        return Report(output: path, target: plan.target.description, method: "rtn", tensors: rows, inputBytes: inputBytes,
+        return Report(output: path, target: plan.target.description, method: calibration?.method ?? "rtn", tensors: rows, inputBytes: inputBytes,
                       outputBytes: outputBytes, parameters: total, seconds: Self.seconds(since: start))
     }
 
@@ -123,7 +135,6 @@ public struct ModelQuantizer {
     /// quantized, in parallel.
     func convert(_ source: UnsafeRawBufferPointer, info: GGUFTensorInfo, to type: GGMLType) throws -> [UInt8] {
         let count = info.elementCount
-        let rowLength = info.rowLength, rowCount = count / max(1, rowLength)
         var values = [Float](repeating: 0, count: count)
         try values.withUnsafeMutableBufferPointer { buffer in
             if info.type == .f32 {
@@ -132,17 +143,22 @@ public struct ModelQuantizer {
                 try Quantization.dequantize(info.type, source, count: count, into: buffer.baseAddress!)
             }
         }
+        return try Self.quantizeRows(values, rowLength: info.rowLength, to: type, tensor: info.name, pool: pool)
+    }
+
+    /// `values` (rows of `rowLength`) in `type` by the reference quantizers, rows in parallel.
+    static func quantizeRows(_ values: [Float], rowLength: Int, to type: GGMLType, tensor: String, pool: ThreadPool) throws -> [UInt8] {
         if type == .f32 { return values.withUnsafeBytes { Array($0) } }
         guard let format = type.format as? QuantizableFormat.Type, let rowBytes = type.rowBytes(rowLength) else {
-            throw QuantizeError.cannotWrite(tensor: info.name, type: type)
+            throw QuantizeError.cannotWrite(tensor: tensor, type: type)
         }
+        let rowCount = values.count / max(1, rowLength)
         var out = [UInt8](repeating: 0, count: rowBytes * rowCount)
         let blocksPerRow = rowLength / type.blockSize, blockSize = type.blockSize, blockBytes = type.bytesPerBlock
         values.withUnsafeBufferPointer { x in
             out.withUnsafeMutableBytes { y in
-                let input = x.baseAddress!, output = y.baseAddress!
-                nonisolated(unsafe) let src = input
-                nonisolated(unsafe) let dst = output
+                nonisolated(unsafe) let src = x.baseAddress!
+                nonisolated(unsafe) let dst = y.baseAddress!
                 pool.parallelFor(rowCount) { rows in
                     for row in rows {
                         for b in 0..<blocksPerRow {
@@ -164,6 +180,7 @@ public enum QuantizeError: Error, CustomStringConvertible, Equatable {
     case cannotRead(tensor: String, type: GGMLType)
     case cannotWrite(tensor: String, type: GGMLType)
     case unknownType(String)
+    case unknownMethod(String)
     case cancelled
 
     public var description: String {
@@ -179,6 +196,8 @@ public enum QuantizeError: Error, CustomStringConvertible, Equatable {
             "tensor \(UntrustedText.escaped(tensor)) would be \(type.name), which Pagoda cannot quantize to"
         case .unknownType(let name):
             "unknown type '\(UntrustedText.escaped(name))': one of \(QuantTarget.names.joined(separator: ", "))"
+        case .unknownMethod(let name):
+            "unknown method '\(UntrustedText.escaped(name))': rtn, awq or gptq"
         case .cancelled:
             "quantization interrupted: nothing was written"
         }

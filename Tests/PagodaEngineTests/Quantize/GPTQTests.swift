@@ -6,7 +6,7 @@ import XCTest
 /// its output error on those inputs is lower than round-to-nearest's, on each type's grid.
 final class GPTQTests: XCTestCase {
     func testGPTQBeatsRoundToNearestOnCorrelatedInputs() throws {
-        let rows = 24, columns = 128, samples = 512
+        let rows = 24, columns = 512, samples = 1024
         var rng = XorShift32(seed: 11)
         // Inputs: a few strong directions mixed into every column, plus noise.
         let mixing = (0..<(columns * 8)).map { _ in rng.nextSigned() }
@@ -37,23 +37,28 @@ final class GPTQTests: XCTestCase {
             } }
             return total
         }
-        for type in [GGMLType.q4_0, .q4_1, .q8_0] {
+        for type in [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K] {
             let rtn = try outputError(try Quantization.quantize(type, W), type)
-            let gptqBytes = try GPTQ().quantize(weights: W, rows: rows, columns: columns, hessian: H, type: type)
-            let gptq = try outputError(gptqBytes, type)
-            XCTAssertLessThan(gptq, rtn * 0.8, "\(type): GPTQ \(gptq) vs RTN \(rtn)")
-            print("GPTQ \(type): output error \(String(format: "%.4g", gptq)) vs RTN \(String(format: "%.4g", rtn)) (\(String(format: "%.0f", 100 * (1 - gptq / rtn)))% lower)")
+            for actOrder in [false, true] {
+                var gptq = GPTQ()
+                gptq.actOrder = actOrder
+                let bytes = try gptq.quantize(weights: W, rows: rows, columns: columns, hessian: H, type: type, pool: .shared(threads: 2))
+                let error = try outputError(bytes, type)
+                XCTAssertLessThan(error, rtn * 0.8, "\(type) act-order \(actOrder): GPTQ \(error) vs RTN \(rtn)")
+                print("GPTQ \(type)\(actOrder ? " act-order" : ""): output error \(String(format: "%.4g", error)) vs RTN "
+                      + "\(String(format: "%.4g", rtn)) (\(String(format: "%.0f", 100 * (1 - error / rtn)))% lower)")
+            }
         }
     }
 
     func testTheInverseFactorReconstructsTheInverse() throws {
-        let n = 5
+        let n = 37
         var rng = XorShift32(seed: 3)
         let A = (0..<(n * n)).map { _ in Double(rng.nextSigned()) }
         var H = [Double](repeating: 0, count: n * n)  // AᵀA + I: symmetric positive definite
         for i in 0..<n { for j in 0..<n { for k in 0..<n { H[i * n + j] += A[k * n + i] * A[k * n + j] } } }
         for i in 0..<n { H[i * n + i] += 1 }
-        let U = try GPTQ.upperCholeskyOfInverse(H, n: n)
+        let U = try Cholesky.upperFactorOfInverse(H, n: n, pool: .shared(threads: 2))
         // (UᵀU)·H = I.
         for i in 0..<n { for j in 0..<n {
             var s = 0.0
@@ -65,6 +70,6 @@ final class GPTQTests: XCTestCase {
             XCTAssertEqual(s, i == j ? 1 : 0, accuracy: 1e-9)
         } }
         for r in 1..<n { for c in 0..<r { XCTAssertEqual(U[r * n + c], 0, "upper triangular") } }
-        XCTAssertThrowsError(try GPTQ.cholesky([1, 2, 2, 1], n: 2), "not positive definite")
+        XCTAssertThrowsError(try Cholesky.lower([1, 2, 2, 1], n: 2), "not positive definite")
     }
 }

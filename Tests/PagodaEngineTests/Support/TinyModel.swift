@@ -19,6 +19,11 @@ enum TinyModel {
     /// `overrides` replace metadata values after the model's own are set (for files that
     /// lie about their hyperparameters).
     static func make(_ s: Shape = Shape(), seed: UInt32 = 1, overrides: [String: GGUFValue] = [:]) throws -> GGUFFile {
+        try GGUFFile(data: serialized(s, seed: seed, overrides: overrides), name: "tiny-\(s.architecture).gguf")
+    }
+
+    /// The model's file bytes.
+    static func serialized(_ s: Shape = Shape(), seed: UInt32 = 1, overrides: [String: GGUFValue] = [:]) throws -> Data {
         var rng = XorShift32(seed: seed)
         func values(_ n: Int, scale: Float) -> [Float] { (0..<n).map { _ in rng.nextSigned() * scale } }
         var writer = GGUFWriter()
@@ -68,6 +73,6 @@ enum TinyModel {
             try add(p + "ffn_down.weight", [s.feedForward, d], .q8_0, scale: 0.2)
         }
         for (key, value) in overrides { writer.set(key, value) }
-        return try GGUFFile(data: writer.serialize(), name: "tiny-\(a).gguf")
+        return writer.serialize()
     }
 }

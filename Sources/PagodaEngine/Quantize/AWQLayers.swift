@@ -1,0 +1,251 @@
+import Foundation
+
+/// AWQ (Lin et al., arXiv 2306.00978) over a whole model, layer by layer on the float
+/// model's activations:
+///
+/// 1. Scales. For each group of matrices that share an input (q/k/v; o; gate/up; down) a
+///    per-input-channel scale s = mean|x|^α (normalized to a geometric middle of 1), α on
+///    the grid 0, 1/20, …, 19/20, chosen to minimise the group's output error
+///    ‖X·Wᵀ − X·(Q(W·diag s)·diag s⁻¹)ᵀ‖² with Q the target type's reference quantizer.
+/// 2. Folding. s multiplies the matrices' input columns and divides what produced their
+///    input, so the float model computes the same function: the attention and FFN RMSNorm
+///    weights (q/k/v, gate/up), v's rows and bias (o; with grouped-query attention the q
+///    heads sharing a v head share its scales), up's rows (down).
+/// 3. Clipping. For v, o, gate, up and down (not q and k, whose errors the softmax
+///    amplifies), per row and block the weights are clipped to (1 − i/20)·max|w|,
+///    i in 0..<10, whichever gives the least output error on the scaled inputs.
+/// 4. The matrices are quantized to their planned types by the reference quantizers.
+///
+/// The error searches use `searchTokens` of the calibration tokens (evenly spaced) and up
+/// to `searchRows` output rows per matrix (evenly spaced); the channel statistics use every
+/// token. Cost per layer: the float forward over the calibration tokens plus 20 trial
+/// quantizations of the sampled rows and 10 of every row.
+public final class AWQLayers: LayerCalibration {
+    public let method = "awq"
+    let weights: ModelWeights
+    let forward: CalibrationForward
+    let pool: ThreadPool
+    public var grid = 20
+    public var searchTokens = 2048
+    public var clipTokens = 512
+    public var searchRows = 512
+    /// For tests: search the scales for this type, fold them, skip clipping and write each
+    /// tensor in its planned type (F32 for a float plan), so the folded float model can be
+    /// compared with the original.
+    var foldOnly: GGMLType?
+
+    public init(weights: ModelWeights, config: ModelConfig, calibration: CalibrationSet, pool: ThreadPool) {
+        self.weights = weights
+        self.pool = pool
+        forward = CalibrationForward(config: config, weights: weights, calibration: calibration, pool: pool)
+    }
+
+    /// One matrix of a group: its weights (rows × columns) and planned type.
+    struct Member {
+        let name: String
+        var weights: [Float]
+        let rows: Int
+        let type: GGMLType
+    }
+
+    public func tensors(layer l: Int, plan: [String: QuantizationPlan.Tensor], isCancelled: () -> Bool) throws -> [String: [UInt8]] {
+        guard l < weights.layers.count else { return [:] }
+        let c = forward.config, d = c.embeddingLength, ff = c.feedForwardLength, hd = c.headDimension
+        let qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd, group = c.headCount / c.kvHeadCount
+        var layer = FloatLayer(weights.layers[l])
+        let name = FloatLayer.names(layer: l)
+        func type(_ tensor: String) -> GGMLType { foldOnly ?? plan[tensor]?.to ?? .f32 }
+
+        // The float forward, keeping each group's input.
+        let x = forward.normed(layer.attentionNorm)
+        let attention = forward.attentionInput(of: x, layer)
+        forward.addToHidden(forward.linear(attention, layer.wo, outputs: d))
+        let y = forward.normed(layer.ffnNorm)
+        let product = forward.gated(forward.linear(y, layer.gate, outputs: ff), forward.linear(y, layer.up, outputs: ff))
+        forward.addToHidden(forward.linear(product, layer.down, outputs: d))
+        if isCancelled() { throw QuantizeError.cancelled }
+
+        // 1. Scales, searched on the unscaled layer.
+        let sQKV = try searchScale(input: x, columns: d, channelMeans: meanAbs(x, columns: d), members: [
+            Member(name: name.q, weights: layer.wq, rows: qDim, type: type(name.q)),
+            Member(name: name.k, weights: layer.wk, rows: kvDim, type: type(name.k)),
+            Member(name: name.v, weights: layer.wv, rows: kvDim, type: type(name.v)),
+        ])
+        // o's input channel (h, e) comes from v's row (h / group, e): one scale per v row.
+        let attentionMeans = meanAbs(attention, columns: qDim)
+        var vMeans = [Float](repeating: 0, count: kvDim)
+        for h in 0..<c.headCount { for e in 0..<hd { vMeans[(h / group) * hd + e] += attentionMeans[h * hd + e] / Float(group) } }
+        let sV = try searchScale(input: attention, columns: qDim, channelMeans: vMeans, expand: { s in
+            (0..<qDim).map { s[($0 / hd / group) * hd + $0 % hd] }
+        }, members: [Member(name: name.o, weights: layer.wo, rows: d, type: type(name.o))])
+        let sO = (0..<qDim).map { sV[($0 / hd / group) * hd + $0 % hd] }
+        let sGateUp = try searchScale(input: y, columns: d, channelMeans: meanAbs(y, columns: d), members: [
+            Member(name: name.gate, weights: layer.gate, rows: ff, type: type(name.gate)),
+            Member(name: name.up, weights: layer.up, rows: ff, type: type(name.up)),
+        ])
+        let sDown = try searchScale(input: product, columns: ff, channelMeans: meanAbs(product, columns: ff), members: [
+            Member(name: name.down, weights: layer.down, rows: d, type: type(name.down)),
+        ])
+        if isCancelled() { throw QuantizeError.cancelled }
+
+        // 2. Folding: the float function is unchanged.
+        for i in 0..<d { layer.attentionNorm[i] /= sQKV[i]; layer.ffnNorm[i] /= sGateUp[i] }
+        Self.scaleColumns(&layer.wq, by: sQKV); Self.scaleColumns(&layer.wk, by: sQKV); Self.scaleColumns(&layer.wv, by: sQKV)
+        Self.divideRows(&layer.wv, by: sV)
+        if layer.bv != nil { for i in 0..<kvDim { layer.bv![i] /= sV[i] } }
+        Self.scaleColumns(&layer.wo, by: sO)
+        Self.scaleColumns(&layer.gate, by: sGateUp); Self.scaleColumns(&layer.up, by: sGateUp)
+        Self.divideRows(&layer.up, by: sDown)
+        Self.scaleColumns(&layer.down, by: sDown)
+
+        // 3. Clipping, on the scaled inputs.
+        if foldOnly == nil {
+            let xScaled = Self.divideColumns(x, by: sQKV), aScaled = Self.divideColumns(attention, by: sO)
+            let yScaled = Self.divideColumns(y, by: sGateUp), pScaled = Self.divideColumns(product, by: sDown)
+            try clip(&layer.wv, rows: kvDim, input: xScaled, type: type(name.v))
+            try clip(&layer.wo, rows: d, input: aScaled, type: type(name.o))
+            try clip(&layer.gate, rows: ff, input: yScaled, type: type(name.gate))
+            try clip(&layer.up, rows: ff, input: yScaled, type: type(name.up))
+            try clip(&layer.down, rows: d, input: pScaled, type: type(name.down))
+        }
+        if isCancelled() { throw QuantizeError.cancelled }
+
+        // 4. Every changed tensor in its planned type.
+        var out: [String: [UInt8]] = [:]
+        let p = "blk.\(l)."
+        let changed: [(String, [Float], Int)] = [
+            (name.q, layer.wq, d), (name.k, layer.wk, d), (name.v, layer.wv, d), (name.o, layer.wo, qDim),
+            (name.gate, layer.gate, d), (name.up, layer.up, d), (name.down, layer.down, ff),
+            (p + "attn_norm.weight", layer.attentionNorm, d), (p + "ffn_norm.weight", layer.ffnNorm, d),
+        ] + (layer.bv.map { [(p + "attn_v.bias", $0, kvDim)] } ?? [])
+        for (tensor, values, rowLength) in changed {
+            guard let t = plan[tensor] else { continue }
+            out[tensor] = try ModelQuantizer.quantizeRows(values, rowLength: rowLength, to: t.to, tensor: tensor, pool: pool)
+        }
+        return out
+    }
+
+    /// The scale of step 1 for one group. `channelMeans` has one entry per scale;
+    /// `expand` maps a scale vector to one per input column (o's shared v scales).
+    func searchScale(input x: [Float], columns: Int, channelMeans: [Float], expand: (([Float]) -> [Float])? = nil,
+                     members: [Member]) throws -> [Float] {
+        let tokens = Self.sample(x, columns: columns, count: searchTokens)
+        let rows = tokens.count / columns
+        // The sampled rows of each member and their float outputs.
+        let sampled: [(Member, [Float], [Float])] = members.map { m in
+            let w = Self.sampleRows(m.weights, rows: m.rows, count: searchRows)
+            return (m, w, CalibrationForward.linear(tokens, w, rows: rows, outputs: w.count / columns, pool: pool))
+        }
+        var best: (error: Double, scale: [Float])? = nil
+        for step in 0..<grid {
+            let alpha = Float(step) / Float(grid)
+            var s = channelMeans.map { max(powf($0, alpha), 1e-4) }
+            let middle = (s.max()! * s.min()!).squareRoot()
+            s = s.map { $0 / middle }
+            let perColumn = expand?(s) ?? s
+            var error = 0.0
+            for (m, w, reference) in sampled {
+                var scaled = w
+                Self.scaleColumns(&scaled, by: perColumn)
+                let bytes = try ModelQuantizer.quantizeRows(scaled, rowLength: columns, to: m.type, tensor: m.name, pool: pool)
+                var q = try dequantized(bytes, type: m.type, count: scaled.count)
+                Self.divideColumnsInPlace(&q, by: perColumn)
+                let out = CalibrationForward.linear(tokens, q, rows: rows, outputs: q.count / columns, pool: pool)
+                for i in 0..<out.count { let e = Double(out[i] - reference[i]); error += e * e }
+            }
+            if best == nil || error < best!.error { best = (error, s) }
+        }
+        return best!.scale
+    }
+
+    /// Step 3 for one matrix: per row and block, the clipping ratio with the least error of
+    /// that block's part of the output.
+    func clip(_ w: inout [Float], rows: Int, input x: [Float], type: GGMLType) throws {
+        guard type.isQuantized else { return }
+        let columns = w.count / rows, span = type.blockSize, blocks = columns / span
+        let tokens = Self.sample(x, columns: columns, count: clipTokens)
+        let n = tokens.count / columns
+        var largest = [Float](repeating: 0, count: rows * blocks)
+        for r in 0..<rows { for b in 0..<blocks {
+            var m: Float = 0
+            for j in 0..<span { m = max(m, abs(w[r * columns + b * span + j])) }
+            largest[r * blocks + b] = m
+        } }
+        var bestError = [Double](repeating: .infinity, count: rows * blocks)
+        var bestRatio = [Float](repeating: 1, count: rows * blocks)
+        for step in 0..<(grid / 2) {
+            let ratio = 1 - Float(step) / Float(grid)
+            var clipped = w
+            for r in 0..<rows { for b in 0..<blocks {
+                let limit = largest[r * blocks + b] * ratio
+                for j in 0..<span { let i = r * columns + b * span + j; clipped[i] = min(limit, max(-limit, clipped[i])) }
+            } }
+            let bytes = try ModelQuantizer.quantizeRows(clipped, rowLength: columns, to: type, tensor: "clip", pool: pool)
+            let q = try dequantized(bytes, type: type, count: w.count)
+            // delta transposed (columns × rows): each block's rows are one matrix product's operand.
+            var delta = [Float](repeating: 0, count: w.count)
+            for r in 0..<rows { for i in 0..<columns { delta[i * rows + r] = w[r * columns + i] - q[r * columns + i] } }
+            var partial = [Float](repeating: 0, count: n * rows)
+            for b in 0..<blocks {
+                for i in 0..<partial.count { partial[i] = 0 }
+                tokens.withUnsafeBufferPointer { a in
+                    delta.withUnsafeBufferPointer { bm in
+                        partial.withUnsafeMutableBufferPointer { cm in
+                            DenseProducts.multiplyAdd(m: n, n: rows, k: span, a: a.baseAddress! + b * span, lda: columns,
+                                                      b: bm.baseAddress! + b * span * rows, ldb: rows, c: cm.baseAddress!, ldc: rows, pool: pool)
+                        }
+                    }
+                }
+                for r in 0..<rows {
+                    var e = 0.0
+                    for t in 0..<n { let v = Double(partial[t * rows + r]); e += v * v }
+                    if e < bestError[r * blocks + b] { bestError[r * blocks + b] = e; bestRatio[r * blocks + b] = ratio }
+                }
+            }
+        }
+        for r in 0..<rows { for b in 0..<blocks {
+            let limit = largest[r * blocks + b] * bestRatio[r * blocks + b]
+            for j in 0..<span { let i = r * columns + b * span + j; w[i] = min(limit, max(-limit, w[i])) }
+        } }
+    }
+
+    func meanAbs(_ x: [Float], columns: Int) -> [Float] {
+        var sums = [Double](repeating: 0, count: columns)
+        let rows = x.count / columns
+        for t in 0..<rows { for i in 0..<columns { sums[i] += Double(abs(x[t * columns + i])) } }
+        return sums.map { Float($0 / Double(max(1, rows))) }
+    }
+
+    /// `count` rows of x (rows × columns) evenly spaced, or all of them.
+    static func sample(_ x: [Float], columns: Int, count: Int) -> [Float] {
+        let rows = x.count / columns
+        guard rows > count else { return x }
+        var out: [Float] = []
+        out.reserveCapacity(count * columns)
+        for i in 0..<count { let r = i * rows / count; out += x[(r * columns)..<((r + 1) * columns)] }
+        return out
+    }
+
+    static func sampleRows(_ w: [Float], rows: Int, count: Int) -> [Float] { sample(w, columns: w.count / rows, count: count) }
+
+    static func scaleColumns(_ w: inout [Float], by s: [Float]) {
+        let columns = s.count
+        for i in 0..<w.count { w[i] *= s[i % columns] }
+    }
+
+    static func divideColumnsInPlace(_ w: inout [Float], by s: [Float]) {
+        let columns = s.count
+        for i in 0..<w.count { w[i] /= s[i % columns] }
+    }
+
+    static func divideColumns(_ x: [Float], by s: [Float]) -> [Float] {
+        var y = x
+        divideColumnsInPlace(&y, by: s)
+        return y
+    }
+
+    static func divideRows(_ w: inout [Float], by s: [Float]) {
+        let columns = w.count / s.count
+        for i in 0..<w.count { w[i] /= s[i / columns] }
+    }
+}

@@ -1,0 +1,25 @@
+/// A calibrated quantization method (AWQ, GPTQ) as `ModelQuantizer` drives it: layer by
+/// layer, in order, it returns the final bytes of the layer's tensors it changed, each in
+/// the type the plan gives it. Tensors it does not return are converted by RTN.
+public protocol LayerCalibration: AnyObject {
+    /// `awq`, `gptq`: what the report names.
+    var method: String { get }
+    /// Layer `layer`'s tensors by name. Called for layers 0, 1, 2, … once each.
+    func tensors(layer: Int, plan: [String: QuantizationPlan.Tensor], isCancelled: () -> Bool) throws -> [String: [UInt8]]
+}
+
+extension LayerCalibration {
+    /// `values` as the plan's type for `name`, by the reference quantizers (RTN), and the
+    /// values those bytes stand for (what the next steps of the calibration compute with).
+    func roundToNearest(_ values: [Float], name: String, rowLength: Int, plan: [String: QuantizationPlan.Tensor],
+                        pool: ThreadPool) throws -> (bytes: [UInt8], values: [Float])? {
+        guard let t = plan[name] else { return nil }
+        let bytes = try ModelQuantizer.quantizeRows(values, rowLength: rowLength, to: t.to, tensor: name, pool: pool)
+        return (bytes, try dequantized(bytes, type: t.to, count: values.count))
+    }
+
+    func dequantized(_ bytes: [UInt8], type: GGMLType, count: Int) throws -> [Float] {
+        if type == .f32 { return bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
+        return try bytes.withUnsafeBytes { try Quantization.dequantize(type, $0, count: count) }
+    }
+}
