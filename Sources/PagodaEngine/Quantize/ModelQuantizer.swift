@@ -15,7 +15,8 @@ public struct ModelQuantizer {
         public let tensor: Int  // 1-based
         public let tensorCount: Int
         public let name: String
-        /// Elements converted so far, of all (a fair measure of work).
+        /// Elements converted so far, of all (a fair measure of work). With a calibration,
+        /// only the layers' elements count: the rest is rounded to nearest in seconds.
         public let elementsDone: Int
         public let elementsTotal: Int
         public let seconds: Double
@@ -92,7 +93,11 @@ public struct ModelQuantizer {
         }
         let writer = try GGUFStreamWriter(path: path, metadata: metadata, layout: plan.tensors.map { ($0.name, $0.shape, $0.to) },
                                           alignment: input.alignment)
-        let total = plan.tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        let parameters = plan.tensors.reduce(0) { $0 + $1.shape.reduce(1, *) }
+        func work(_ t: QuantizationPlan.Tensor) -> Int {
+            calibration != nil && QuantizationPlan.layer(of: t.name) == nil ? 0 : t.shape.reduce(1, *)
+        }
+        let total = plan.tensors.reduce(0) { $0 + work($1) }
         var done = 0
         var rows: [Report.Row] = []
         var calibrated: [String: [UInt8]] = [:], calibratedLayer = -1
@@ -115,7 +120,7 @@ public struct ModelQuantizer {
                     let bytes = try convert(source, info: info, to: t.to)
                     try bytes.withUnsafeBytes { try writer.append($0) }
                 }
-                done += info.elementCount
+                done += work(t)
                 rows.append(.init(name: t.name, from: t.from.name, to: t.to.name, fellBack: t.fellBack, bytes: writer.tensors[index].byteCount))
                 progress(Progress(tensor: index + 1, tensorCount: plan.tensors.count, name: t.name, elementsDone: done, elementsTotal: total,
                                   seconds: Self.seconds(since: start)))
@@ -128,7 +133,7 @@ public struct ModelQuantizer {
         let outputBytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let inputBytes = (try? FileManager.default.attributesOfItem(atPath: inputPath)[.size] as? Int) ?? 0
         return Report(output: path, target: plan.target.description, method: calibration?.method ?? "rtn", tensors: rows, inputBytes: inputBytes,
-                      outputBytes: outputBytes, parameters: total, seconds: Self.seconds(since: start))
+                      outputBytes: outputBytes, parameters: parameters, seconds: Self.seconds(since: start))
     }
 
     /// One tensor's bytes in `type`: rows dequantized to f32 (unless they are f32) and
