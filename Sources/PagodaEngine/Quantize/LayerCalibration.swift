@@ -9,15 +9,7 @@ public protocol LayerCalibration: AnyObject {
 }
 
 extension LayerCalibration {
-    /// `values` as the plan's type for `name`, by the reference quantizers (RTN), and the
-    /// values those bytes stand for (what the next steps of the calibration compute with).
-    func roundToNearest(_ values: [Float], name: String, rowLength: Int, plan: [String: QuantizationPlan.Tensor],
-                        pool: ThreadPool) throws -> (bytes: [UInt8], values: [Float])? {
-        guard let t = plan[name] else { return nil }
-        let bytes = try ModelQuantizer.quantizeRows(values, rowLength: rowLength, to: t.to, tensor: name, pool: pool)
-        return (bytes, try dequantized(bytes, type: t.to, count: values.count))
-    }
-
+    /// Bytes of `type` back as floats (what the next steps of a calibration compute with).
     func dequantized(_ bytes: [UInt8], type: GGMLType, count: Int) throws -> [Float] {
         if type == .f32 { return bytes.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) } }
         return try bytes.withUnsafeBytes { try Quantization.dequantize(type, $0, count: count) }
