@@ -2,13 +2,17 @@
 // product on AVX2 + FMA, and a double dot product for the Cholesky factorizations.
 //
 // The product keeps a 6 × 16 tile of C in twelve registers while it walks K: per step one
-// row of B (16 floats, two loads) and six broadcasts of A. K is cut into panels of 256 so
-// the 16-column strip of B a tile reads (16 KB) stays in L1 across the tiles below it.
+// row of B (16 floats, two loads) and six broadcasts of A. K is cut into panels of 256 and
+// each 16-column strip of a panel is first copied to a contiguous buffer (16 KB), which
+// stays in L1 across the tiles below it: read in place, its rows lie ldb floats apart and
+// for the usual widths (896, 1152, 4864) fall into a few of L1's sets and evict each other.
+// M is cut into blocks of 192 rows, so the block of A the tiles read (192 KB) stays in L2
+// while every strip of B passes it (A is read from memory once per panel, not per strip).
 
 #include "pagoda_kernels.h"
 #include "simd_helpers.h"
 
-enum { TILE_ROWS = 6, TILE_COLUMNS = 16, K_PANEL = 256 };
+enum { TILE_ROWS = 6, TILE_COLUMNS = 16, K_PANEL = 256, M_BLOCK = 192 };
 
 // C[rows × 16] += alpha · A[rows × k] · B[k × 16] for rows ≤ 6 (full 16 columns).
 TARGET static void tile_full(int rows, int k, const float *a, long lda, const float *b, long ldb, float *c, long ldc, float alpha) {
@@ -54,18 +58,28 @@ static void tile_edge(int rows, int columns, int k, const float *a, long lda, co
 
 TARGET void pagoda_sgemm(int m, int n, int k, const float *a, long lda, const float *b, long ldb, float *c, long ldc, float alpha,
                          int first_row) {
+    float strip[K_PANEL * TILE_COLUMNS] __attribute__((aligned(32)));
     for (int p0 = 0; p0 < k; p0 += K_PANEL) {
         const int kc = k - p0 < K_PANEL ? k - p0 : K_PANEL;
-        for (int j0 = 0; j0 < n; j0 += TILE_COLUMNS) {
-            const int nc = n - j0 < TILE_COLUMNS ? n - j0 : TILE_COLUMNS;
-            for (int i0 = 0; i0 < m; i0 += TILE_ROWS) {
-                const int mr = m - i0 < TILE_ROWS ? m - i0 : TILE_ROWS;
-                // Upper triangle only: skip tiles wholly left of the diagonal.
-                if (first_row >= 0 && j0 + nc <= first_row + i0) continue;
-                const float *ap = a + (long)i0 * lda + p0, *bp = b + (long)p0 * ldb + j0;
-                float *cp = c + (long)i0 * ldc + j0;
-                if (nc == TILE_COLUMNS) tile_full(mr, kc, ap, lda, bp, ldb, cp, ldc, alpha);
-                else tile_edge(mr, nc, kc, ap, lda, bp, ldb, cp, ldc, alpha);
+        for (int m0 = 0; m0 < m; m0 += M_BLOCK) {
+            const int m1 = m - m0 < M_BLOCK ? m : m0 + M_BLOCK;
+            for (int j0 = 0; j0 < n; j0 += TILE_COLUMNS) {
+                const int nc = n - j0 < TILE_COLUMNS ? n - j0 : TILE_COLUMNS;
+                if (nc == TILE_COLUMNS)
+                    for (int p = 0; p < kc; p++) {
+                        const float *row = b + (long)(p0 + p) * ldb + j0;
+                        _mm256_store_ps(strip + p * TILE_COLUMNS, _mm256_loadu_ps(row));
+                        _mm256_store_ps(strip + p * TILE_COLUMNS + 8, _mm256_loadu_ps(row + 8));
+                    }
+                for (int i0 = m0; i0 < m1; i0 += TILE_ROWS) {
+                    const int mr = m - i0 < TILE_ROWS ? m - i0 : TILE_ROWS;
+                    // Upper triangle only: skip tiles wholly left of the diagonal.
+                    if (first_row >= 0 && j0 + nc <= first_row + i0) continue;
+                    const float *ap = a + (long)i0 * lda + p0, *bp = b + (long)p0 * ldb + j0;
+                    float *cp = c + (long)i0 * ldc + j0;
+                    if (nc == TILE_COLUMNS) tile_full(mr, kc, ap, lda, strip, TILE_COLUMNS, cp, ldc, alpha);
+                    else tile_edge(mr, nc, kc, ap, lda, bp, ldb, cp, ldc, alpha);
+                }
             }
         }
     }

@@ -4,9 +4,15 @@ import Foundation
 /// model's activations:
 ///
 /// 1. Scales. For each group of matrices that share an input (q/k/v; o; gate/up; down) a
-///    per-input-channel scale s = mean|x|^α (normalized to a geometric middle of 1), α on
-///    the grid 0, 1/20, …, 19/20, chosen to minimise the group's output error
-///    ‖X·Wᵀ − X·(Q(W·diag s)·diag s⁻¹)ᵀ‖² with Q the target type's reference quantizer.
+///    per-input-channel scale, normalized to a geometric middle of 1, from two families on
+///    the grid α = 0, 1/20, …, 19/20: s = mean|x|^α (the paper's), and
+///    s = mean|x|^α / mean|ŵ|^(1−α) with ŵ each weight relative to the largest of its block
+///    (AutoAWQ's "duo" scaling, which also weighs how large a channel's weights are where
+///    they are rounded). The scale with the least error of the group's output wins, the
+///    matrices quantized as Q(W·diag s)·diag s⁻¹ by the target type's reference quantizer:
+///    for q/k/v the attention half's output (after o), since the softmax weighs q's and k's
+///    errors by the other's magnitude; for gate/up the feed-forward output (after down); for
+///    o and down their own outputs.
 /// 2. Folding. s multiplies the matrices' input columns and divides what produced their
 ///    input, so the float model computes the same function: the attention and FFN RMSNorm
 ///    weights (q/k/v, gate/up), v's rows and bias (o; with grouped-query attention the q
@@ -16,10 +22,12 @@ import Foundation
 ///    i in 0..<10, whichever gives the least output error on the scaled inputs.
 /// 4. The matrices are quantized to their planned types by the reference quantizers.
 ///
-/// The error searches use `searchTokens` of the calibration tokens (evenly spaced) and up
-/// to `searchRows` output rows per matrix (evenly spaced); the channel statistics use every
-/// token. Cost per layer: the float forward over the calibration tokens plus 20 trial
-/// quantizations of the sampled rows and 10 of every row.
+/// The searches use samples (evenly spaced): `searchWindows` whole windows for attention,
+/// `searchTokens` tokens and `searchRows` rows per matrix for o and down, `searchChannels`
+/// of the hidden channels for gate/up, `clipTokens` tokens for clipping; the channel
+/// statistics use every token. Cost per layer: the float forward over the calibration
+/// tokens, 40 trial quantizations of each group with its sampled output, and 10 of every
+/// clipped matrix.
 public final class AWQLayers: LayerCalibration {
     public let method = "awq"
     let weights: ModelWeights
@@ -27,6 +35,9 @@ public final class AWQLayers: LayerCalibration {
     let pool: ThreadPool
     public var grid = 20
     public var searchTokens = 2048
+    public var searchWindows = 4
+    public var searchChannels = 1024
+    public var duoScaling = true
     public var clipTokens = 512
     public var searchRows = 512
     /// For tests: search the scales for this type, fold them, skip clipping and write each
@@ -65,27 +76,34 @@ public final class AWQLayers: LayerCalibration {
         forward.addToHidden(forward.linear(product, layer.down, outputs: d))
         if isCancelled() { throw QuantizeError.cancelled }
 
-        // 1. Scales, searched on the unscaled layer.
-        let sQKV = try searchScale(input: x, columns: d, channelMeans: meanAbs(x, columns: d), members: [
-            Member(name: name.q, weights: layer.wq, rows: qDim, type: type(name.q)),
-            Member(name: name.k, weights: layer.wk, rows: kvDim, type: type(name.k)),
-            Member(name: name.v, weights: layer.wv, rows: kvDim, type: type(name.v)),
-        ])
+        // 1. Scales, searched on the unscaled layer. q/k/v by the attention half's output
+        // (after o, o unquantized), since the softmax weighs q's and k's errors unevenly (by
+        // the other's magnitude, k's bias among it); gate/up by the feed-forward output.
+        let qkv = [Member(name: name.q, weights: layer.wq, rows: qDim, type: type(name.q)),
+                   Member(name: name.k, weights: layer.wk, rows: kvDim, type: type(name.k)),
+                   Member(name: name.v, weights: layer.wv, rows: kvDim, type: type(name.v))]
+        let sQKV = try searchScale(channelMeans: meanAbs(x, columns: d), weightMeans: Self.weightMeans([layer.wq, layer.wk, layer.wv], columns: d),
+                                   columns: d, members: qkv,
+                                   error: attentionError(input: x, layer: layer))
         // o's input channel (h, e) comes from v's row (h / group, e): one scale per v row.
         let attentionMeans = meanAbs(attention, columns: qDim)
-        var vMeans = [Float](repeating: 0, count: kvDim)
-        for h in 0..<c.headCount { for e in 0..<hd { vMeans[(h / group) * hd + e] += attentionMeans[h * hd + e] / Float(group) } }
-        let sV = try searchScale(input: attention, columns: qDim, channelMeans: vMeans, expand: { s in
-            (0..<qDim).map { s[($0 / hd / group) * hd + $0 % hd] }
-        }, members: [Member(name: name.o, weights: layer.wo, rows: d, type: type(name.o))])
-        let sO = (0..<qDim).map { sV[($0 / hd / group) * hd + $0 % hd] }
-        let sGateUp = try searchScale(input: y, columns: d, channelMeans: meanAbs(y, columns: d), members: [
-            Member(name: name.gate, weights: layer.gate, rows: ff, type: type(name.gate)),
-            Member(name: name.up, weights: layer.up, rows: ff, type: type(name.up)),
-        ])
-        let sDown = try searchScale(input: product, columns: ff, channelMeans: meanAbs(product, columns: ff), members: [
-            Member(name: name.down, weights: layer.down, rows: d, type: type(name.down)),
-        ])
+        func perVRow(_ perColumn: [Float]) -> [Float] {
+            var out = [Float](repeating: 0, count: kvDim)
+            for h in 0..<c.headCount { for e in 0..<hd { out[(h / group) * hd + e] += perColumn[h * hd + e] / Float(group) } }
+            return out
+        }
+        let expandV: ([Float]) -> [Float] = { s in (0..<qDim).map { s[($0 / hd / group) * hd + $0 % hd] } }
+        let o = linearGroup(input: attention, columns: qDim, [Member(name: name.o, weights: layer.wo, rows: d, type: type(name.o))])
+        let sV = try searchScale(channelMeans: perVRow(attentionMeans), weightMeans: perVRow(Self.weightMeans([layer.wo], columns: qDim)),
+                                 expand: expandV, columns: qDim, members: o.members, error: o.error)
+        let sO = expandV(sV)
+        let ffn = feedForwardGroup(input: y, layer: layer, gate: Member(name: name.gate, weights: layer.gate, rows: ff, type: type(name.gate)),
+                                   up: Member(name: name.up, weights: layer.up, rows: ff, type: type(name.up)))
+        let sGateUp = try searchScale(channelMeans: meanAbs(y, columns: d), weightMeans: Self.weightMeans([layer.gate, layer.up], columns: d),
+                                      columns: d, members: ffn.members, error: ffn.error)
+        let down = linearGroup(input: product, columns: ff, [Member(name: name.down, weights: layer.down, rows: d, type: type(name.down))])
+        let sDown = try searchScale(channelMeans: meanAbs(product, columns: ff), weightMeans: Self.weightMeans([layer.down], columns: ff),
+                                    columns: ff, members: down.members, error: down.error)
         if isCancelled() { throw QuantizeError.cancelled }
 
         // 2. Folding: the float function is unchanged.
@@ -125,37 +143,119 @@ public final class AWQLayers: LayerCalibration {
         return out
     }
 
-    /// The scale of step 1 for one group. `channelMeans` has one entry per scale;
-    /// `expand` maps a scale vector to one per input column (o's shared v scales).
-    func searchScale(input x: [Float], columns: Int, channelMeans: [Float], expand: (([Float]) -> [Float])? = nil,
-                     members: [Member]) throws -> [Float] {
-        let tokens = Self.sample(x, columns: columns, count: searchTokens)
-        let rows = tokens.count / columns
-        // The sampled rows of each member and their float outputs.
-        let sampled: [(Member, [Float], [Float])] = members.map { m in
-            let w = Self.sampleRows(m.weights, rows: m.rows, count: searchRows)
-            return (m, w, CalibrationForward.linear(tokens, w, rows: rows, outputs: w.count / columns, pool: pool))
-        }
+    /// The scale of step 1 for one group: for each α, the members' weights times the
+    /// scale per input column, quantized to their types, dequantized and divided by it again,
+    /// are handed to `error` in member order; the scale with the least error wins.
+    /// `channelMeans` has one entry per scale; `expand` maps a scale vector to one per input
+    /// column (o's shared v scales).
+    func searchScale(channelMeans: [Float], weightMeans: [Float], expand: (([Float]) -> [Float])? = nil, columns: Int, members: [Member],
+                     error: ([[Float]]) -> Double) throws -> [Float] {
         var best: (error: Double, scale: [Float])? = nil
-        for step in 0..<grid {
-            let alpha = Float(step) / Float(grid)
-            var s = channelMeans.map { max(powf($0, alpha), 1e-4) }
+        for step in 0..<(duoScaling ? 2 * grid : grid) {
+            let alpha = Float(step % grid) / Float(grid)
+            var s = step < grid
+                ? channelMeans.map { max(powf($0, alpha), 1e-4) }
+                : zip(channelMeans, weightMeans).map { max(powf($0, alpha) / (powf($1, 1 - alpha) + 1e-4), 1e-4) }
             let middle = (s.max()! * s.min()!).squareRoot()
             s = s.map { $0 / middle }
             let perColumn = expand?(s) ?? s
-            var error = 0.0
-            for (m, w, reference) in sampled {
-                var scaled = w
+            let trial = try members.map { m in
+                var scaled = m.weights
                 Self.scaleColumns(&scaled, by: perColumn)
                 let bytes = try ModelQuantizer.quantizeRows(scaled, rowLength: columns, to: m.type, tensor: m.name, pool: pool)
                 var q = try dequantized(bytes, type: m.type, count: scaled.count)
                 Self.divideColumnsInPlace(&q, by: perColumn)
-                let out = CalibrationForward.linear(tokens, q, rows: rows, outputs: q.count / columns, pool: pool)
-                for i in 0..<out.count { let e = Double(out[i] - reference[i]); error += e * e }
+                return q
             }
-            if best == nil || error < best!.error { best = (error, s) }
+            let e = error(trial)
+            if best == nil || e < best!.error { best = (e, s) }
         }
         return best!.scale
+    }
+
+    /// A group judged by its own outputs, ‖X·Wᵀ − X·Ŵᵀ‖² summed over the members, on
+    /// `searchTokens` of the tokens and `searchRows` of each member's rows.
+    func linearGroup(input x: [Float], columns: Int, _ members: [Member]) -> (members: [Member], error: ([[Float]]) -> Double) {
+        let tokens = Self.sample(x, columns: columns, count: searchTokens), n = tokens.count / columns
+        let sampled = members.map { m in
+            let w = Self.sampleRows(m.weights, rows: m.rows, count: searchRows)
+            return Member(name: m.name, weights: w, rows: w.count / columns, type: m.type)
+        }
+        let references = sampled.map { CalibrationForward.linear(tokens, $0.weights, rows: n, outputs: $0.rows, pool: pool) }
+        return (sampled, { [pool] trial in
+            var total = 0.0
+            for (w, reference) in zip(trial, references) {
+                let out = CalibrationForward.linear(tokens, w, rows: n, outputs: reference.count / n, pool: pool)
+                total += Self.squaredDistance(out, reference)
+            }
+            return total
+        })
+    }
+
+    /// q/k/v judged by the attention half's output, o(attention(q, k, v)), over the first
+    /// `searchWindows` calibration windows, with o and the biases in float.
+    func attentionError(input x: [Float], layer: FloatLayer) -> ([[Float]]) -> Double {
+        let c = forward.config, d = c.embeddingLength, hd = c.headDimension
+        let qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd
+        let windows = min(searchWindows, forward.tokenCount / max(1, forward.windowLength))
+        let xs = Array(x[0..<(windows * forward.windowLength * d)])
+        let forward = forward
+        func output(_ wq: [Float], _ wk: [Float], _ wv: [Float]) -> [Float] {
+            let a = forward.attention(q: forward.linear(xs, wq, bias: layer.bq, outputs: qDim),
+                                      k: forward.linear(xs, wk, bias: layer.bk, outputs: kvDim),
+                                      v: forward.linear(xs, wv, bias: layer.bv, outputs: kvDim), windows: windows)
+            return forward.linear(a, layer.wo, outputs: d)
+        }
+        let reference = output(layer.wq, layer.wk, layer.wv)
+        return { trial in Self.squaredDistance(output(trial[0], trial[1], trial[2]), reference) }
+    }
+
+    /// gate/up judged by the feed-forward output, down(silu(gate·y) ⊙ up·y) with down in
+    /// float, on `searchTokens` of the tokens and `searchChannels` of the hidden channels
+    /// (the same rows of gate and up, the matching columns of down).
+    func feedForwardGroup(input y: [Float], layer: FloatLayer, gate: Member, up: Member) -> (members: [Member], error: ([[Float]]) -> Double) {
+        let d = forward.config.embeddingLength, ff = gate.rows
+        let tokens = Self.sample(y, columns: d, count: searchTokens), n = tokens.count / d
+        let channels = Self.sample(Array(0..<ff), columns: 1, count: searchChannels), m = channels.count
+        func rows(_ w: [Float]) -> [Float] { channels.flatMap { w[($0 * d)..<(($0 + 1) * d)] } }
+        var down = [Float](repeating: 0, count: d * m)
+        for r in 0..<d { for (j, ch) in channels.enumerated() { down[r * m + j] = layer.down[r * ff + ch] } }
+        let forward = forward, pool = pool
+        func output(_ g: [Float], _ u: [Float]) -> [Float] {
+            let h = forward.gated(CalibrationForward.linear(tokens, g, rows: n, outputs: m, pool: pool),
+                                  CalibrationForward.linear(tokens, u, rows: n, outputs: m, pool: pool))
+            return CalibrationForward.linear(h, down, rows: n, outputs: d, pool: pool)
+        }
+        let members = [Member(name: gate.name, weights: rows(gate.weights), rows: m, type: gate.type),
+                       Member(name: up.name, weights: rows(up.weights), rows: m, type: up.type)]
+        let reference = output(members[0].weights, members[1].weights)
+        return (members, { trial in Self.squaredDistance(output(trial[0], trial[1]), reference) })
+    }
+
+    /// Per input column, the mean over the matrices' rows of |w| relative to the largest |w|
+    /// of its block of 32: how large a column's weights are where they are rounded.
+    static func weightMeans(_ matrices: [[Float]], columns: Int) -> [Float] {
+        var sums = [Double](repeating: 0, count: columns)
+        var rows = 0
+        for w in matrices {
+            for r in 0..<(w.count / columns) {
+                rows += 1
+                for b in stride(from: 0, to: columns, by: 32) {
+                    let end = min(columns, b + 32)
+                    var largest: Float = 0
+                    for i in b..<end { largest = max(largest, abs(w[r * columns + i])) }
+                    guard largest > 0 else { continue }
+                    for i in b..<end { sums[i] += Double(abs(w[r * columns + i]) / largest) }
+                }
+            }
+        }
+        return sums.map { Float($0 / Double(max(1, rows))) }
+    }
+
+    static func squaredDistance(_ a: [Float], _ b: [Float]) -> Double {
+        var total = 0.0
+        for i in 0..<a.count { let e = Double(a[i] - b[i]); total += e * e }
+        return total
     }
 
     /// Step 3 for one matrix: per row and block, the clipping ratio with the least error of
@@ -217,10 +317,10 @@ public final class AWQLayers: LayerCalibration {
     }
 
     /// `count` rows of x (rows × columns) evenly spaced, or all of them.
-    static func sample(_ x: [Float], columns: Int, count: Int) -> [Float] {
+    static func sample<Element>(_ x: [Element], columns: Int, count: Int) -> [Element] {
         let rows = x.count / columns
         guard rows > count else { return x }
-        var out: [Float] = []
+        var out: [Element] = []
         out.reserveCapacity(count * columns)
         for i in 0..<count { let r = i * rows / count; out += x[(r * columns)..<((r + 1) * columns)] }
         return out

@@ -106,40 +106,54 @@ final class CalibrationForward {
 
     /// Causal softmax(q·kᵀ/√d)·v within each window, after RoPE on q and k (positions from 0
     /// in each window). q: tokens × heads·head_dim; k, v: tokens × kv_heads·head_dim.
-    func attention(q: [Float], k: [Float], v: [Float]) -> [Float] {
+    /// `windows` limits it to the first windows (all by default). Per window and head the
+    /// scores and the weighted sum are two matrix products (`DenseProducts.block`), in
+    /// slices of `attentionSlice` queries that each see only the keys up to their last
+    /// query. Cost: about 2·heads·window²·head_dim flops per window; scratch of
+    /// window·(window + head_dim) floats per thread.
+    func attention(q: [Float], k: [Float], v: [Float], windows: Int? = nil, simd: Bool = IntegerDot.simdAvailable) -> [Float] {
         let c = config, hd = c.headDimension, qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd
-        let T = windowLength, windows = tokenCount / max(1, T), group = c.headCount / c.kvHeadCount
-        var q = q, k = k
-        for t in 0..<tokenCount {
+        let T = windowLength, group = c.headCount / c.kvHeadCount
+        let windows = min(windows ?? tokenCount / max(1, T), tokenCount / max(1, T)), tokens = windows * T
+        precondition(q.count >= tokens * qDim && k.count >= tokens * kvDim && v.count >= tokens * kvDim)
+        var q = Array(q[0..<(tokens * qDim)]), k = Array(k[0..<(tokens * kvDim)])
+        for t in 0..<tokens {
             q.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress! + t * qDim, heads: c.headCount, position: t % T) }
             k.withUnsafeMutableBufferPointer { rope.apply($0.baseAddress! + t * kvDim, heads: c.kvHeadCount, position: t % T) }
         }
-        var out = [Float](repeating: 0, count: tokenCount * qDim)
-        let scale = 1 / Float(hd).squareRoot()
+        var out = [Float](repeating: 0, count: tokens * qDim)
+        let scale = 1 / Float(hd).squareRoot(), slice = Self.attentionSlice
         q.withUnsafeBufferPointer { qb in
             k.withUnsafeBufferPointer { kb in
                 v.withUnsafeBufferPointer { vb in
                     out.withUnsafeMutableBufferPointer { ob in
                         nonisolated(unsafe) let Q = qb.baseAddress!, K = kb.baseAddress!, V = vb.baseAddress!, O = ob.baseAddress!
                         pool.parallelFor(windows * c.headCount) { part in
-                            var scores = [Float](repeating: 0, count: T)
+                            let keys = UnsafeMutablePointer<Float>.allocate(capacity: hd * T)
+                            let scores = UnsafeMutablePointer<Float>.allocate(capacity: slice * T)
+                            defer { keys.deallocate(); scores.deallocate() }
                             for job in part {
                                 let w = job / c.headCount, h = job % c.headCount, kvh = h / group
-                                for i in 0..<T {
-                                    let query = Q + (w * T + i) * qDim + h * hd
-                                    var largest = -Float.infinity
-                                    for j in 0...i {
-                                        let s = dot(query, K + (w * T + j) * kvDim + kvh * hd, hd) * scale
-                                        scores[j] = s
-                                        largest = max(largest, s)
+                                // kᵀ of this head: head_dim × T.
+                                for j in 0..<T { for e in 0..<hd { keys[e * T + j] = K[(w * T + j) * kvDim + kvh * hd + e] } }
+                                for first in stride(from: 0, to: T, by: slice) {
+                                    let rows = min(slice, T - first), seen = first + rows
+                                    scores.initialize(repeating: 0, count: rows * seen)
+                                    DenseProducts.block(rows: rows, n: seen, k: hd, a: Q + (w * T + first) * qDim + h * hd, lda: qDim,
+                                                        b: keys, ldb: T, c: scores, ldc: seen, alpha: scale, firstRow: -1, simd: simd)
+                                    for r in 0..<rows {
+                                        let row = scores + r * seen, last = first + r
+                                        var largest = -Float.infinity
+                                        for j in 0...last { largest = max(largest, row[j]) }
+                                        var total: Float = 0
+                                        for j in 0...last { row[j] = expf(row[j] - largest); total += row[j] }
+                                        let inverse = 1 / total
+                                        for j in 0...last { row[j] *= inverse }
+                                        for j in (last + 1)..<seen { row[j] = 0 }
                                     }
-                                    var total: Float = 0
-                                    for j in 0...i { scores[j] = expf(scores[j] - largest); total += scores[j] }
-                                    let o = O + (w * T + i) * qDim + h * hd
-                                    for j in 0...i {
-                                        let p = scores[j] / total, value = V + (w * T + j) * kvDim + kvh * hd
-                                        for e in 0..<hd { o[e] += p * value[e] }
-                                    }
+                                    DenseProducts.block(rows: rows, n: hd, k: seen, a: scores, lda: seen, b: V + w * T * kvDim + kvh * hd,
+                                                        ldb: kvDim, c: O + (w * T + first) * qDim + h * hd, ldc: qDim, alpha: 1,
+                                                        firstRow: -1, simd: simd)
                                 }
                             }
                         }
@@ -149,6 +163,9 @@ final class CalibrationForward {
         }
         return out
     }
+
+    /// Queries per slice of `attention`: a multiple of the kernel's six-row tile.
+    static let attentionSlice = 48
 
     /// `silu(gate) ⊙ up`, element-wise.
     func gated(_ gate: [Float], _ up: [Float]) -> [Float] {

@@ -2,32 +2,34 @@ import XCTest
 @testable import PagodaEngine
 
 /// The AVX2 float product and double dot against their scalar twins on random inputs of
-/// sizes that leave partial tiles on every edge.
+/// sizes that leave partial tiles and blocks on every edge.
 final class DenseProductsTests: XCTestCase {
     let pool = ThreadPool.shared(threads: 2)
 
     func testMatrixProductMatchesTheScalarLoops() throws {
         try XCTSkipUnless(IntegerDot.simdAvailable, "needs AVX2 for the kernel side of the comparison")
-        let m = 13, n = 37, k = 300
-        let a = TestData.weights(m * k, seed: 3), b = TestData.weights(k * n, seed: 4), c0 = TestData.weights(m * n, seed: 5)
-        func product(simd: Bool) -> [Float] {
-            var c = c0
-            a.withUnsafeBufferPointer { ap in
-                b.withUnsafeBufferPointer { bp in
-                    c.withUnsafeMutableBufferPointer { cp in
-                        DenseProducts.multiplyAdd(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
-                                                  c: cp.baseAddress!, ldc: n, alpha: -0.5, pool: pool, simd: simd)
+        // Partial tiles on every edge; and rows past two blocks of 96 per thread.
+        for (m, n, k) in [(13, 37, 300), (400, 21, 40)] {
+            let a = TestData.weights(m * k, seed: 3), b = TestData.weights(k * n, seed: 4), c0 = TestData.weights(m * n, seed: 5)
+            func product(simd: Bool) -> [Float] {
+                var c = c0
+                a.withUnsafeBufferPointer { ap in
+                    b.withUnsafeBufferPointer { bp in
+                        c.withUnsafeMutableBufferPointer { cp in
+                            DenseProducts.multiplyAdd(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, b: bp.baseAddress!, ldb: n,
+                                                      c: cp.baseAddress!, ldc: n, alpha: -0.5, pool: pool, simd: simd)
+                        }
                     }
                 }
+                return c
             }
-            return c
-        }
-        let fast = product(simd: true), slow = product(simd: false)
-        for i in 0..<(m * n) {
-            var exact = Double(c0[i])
-            for p in 0..<k { exact -= 0.5 * Double(a[i / n * k + p]) * Double(b[p * n + i % n]) }
-            XCTAssertEqual(Double(fast[i]), exact, accuracy: 1e-3 * max(1, abs(exact)), "kernel, element \(i)")
-            XCTAssertEqual(Double(slow[i]), exact, accuracy: 1e-3 * max(1, abs(exact)), "scalar, element \(i)")
+            let fast = product(simd: true), slow = product(simd: false)
+            for i in 0..<(m * n) {
+                var exact = Double(c0[i])
+                for p in 0..<k { exact -= 0.5 * Double(a[i / n * k + p]) * Double(b[p * n + i % n]) }
+                XCTAssertEqual(Double(fast[i]), exact, accuracy: 1e-3 * max(1, abs(exact)), "kernel, element \(i)")
+                XCTAssertEqual(Double(slow[i]), exact, accuracy: 1e-3 * max(1, abs(exact)), "scalar, element \(i)")
+            }
         }
     }
 
