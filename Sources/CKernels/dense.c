@@ -2,10 +2,11 @@
 // product on AVX2 + FMA, and a double dot product for the Cholesky factorizations.
 //
 // The product keeps a 6 × 16 tile of C in twelve registers while it walks K: per step one
-// row of B (16 floats, two loads) and six broadcasts of A. K is cut into panels of 256 and
-// each 16-column strip of a panel is first copied to a contiguous buffer (16 KB), which
-// stays in L1 across the tiles below it: read in place, its rows lie ldb floats apart and
-// for the usual widths (896, 1152, 4864) fall into a few of L1's sets and evict each other.
+// row of B (16 floats, two loads) and six broadcasts of A. K is cut into panels of 256 and,
+// where several tiles read it, each 16-column strip of a panel is first copied to a
+// contiguous buffer (16 KB), which stays in L1 across the tiles below it: read in place, its
+// rows lie ldb floats apart and for the usual widths (896, 1152, 4864) fall into a few of
+// L1's sets and evict each other.
 // M is cut into blocks of 192 rows, so the block of A the tiles read (192 KB) stays in L2
 // while every strip of B passes it (A is read from memory once per panel, not per strip).
 
@@ -65,7 +66,10 @@ TARGET void pagoda_sgemm(int m, int n, int k, const float *a, long lda, const fl
             const int m1 = m - m0 < M_BLOCK ? m : m0 + M_BLOCK;
             for (int j0 = 0; j0 < n; j0 += TILE_COLUMNS) {
                 const int nc = n - j0 < TILE_COLUMNS ? n - j0 : TILE_COLUMNS;
-                if (nc == TILE_COLUMNS)
+                // A strip is packed where more than one tile reads it (not for the single
+                // tiles of a Gram matrix's rows, where the copy would cost more than it saves).
+                const int packed = nc == TILE_COLUMNS && m1 - m0 > TILE_ROWS;
+                if (packed)
                     for (int p = 0; p < kc; p++) {
                         const float *row = b + (long)(p0 + p) * ldb + j0;
                         _mm256_store_ps(strip + p * TILE_COLUMNS, _mm256_loadu_ps(row));
@@ -77,7 +81,8 @@ TARGET void pagoda_sgemm(int m, int n, int k, const float *a, long lda, const fl
                     if (first_row >= 0 && j0 + nc <= first_row + i0) continue;
                     const float *ap = a + (long)i0 * lda + p0, *bp = b + (long)p0 * ldb + j0;
                     float *cp = c + (long)i0 * ldc + j0;
-                    if (nc == TILE_COLUMNS) tile_full(mr, kc, ap, lda, strip, TILE_COLUMNS, cp, ldc, alpha);
+                    if (packed) tile_full(mr, kc, ap, lda, strip, TILE_COLUMNS, cp, ldc, alpha);
+                    else if (nc == TILE_COLUMNS) tile_full(mr, kc, ap, lda, bp, ldb, cp, ldc, alpha);
                     else tile_edge(mr, nc, kc, ap, lda, bp, ldb, cp, ldc, alpha);
                 }
             }
