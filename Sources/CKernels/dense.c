@@ -81,9 +81,9 @@ TARGET void pagoda_sgemm(int m, int n, int k, const float *a, long lda, const fl
                     if (first_row >= 0 && j0 + nc <= first_row + i0) continue;
                     const float *ap = a + (long)i0 * lda + p0, *bp = b + (long)p0 * ldb + j0;
                     float *cp = c + (long)i0 * ldc + j0;
-                    if (packed) tile_full(mr, kc, ap, lda, strip, TILE_COLUMNS, cp, ldc, alpha);
-                    else if (nc == TILE_COLUMNS) tile_full(mr, kc, ap, lda, bp, ldb, cp, ldc, alpha);
-                    else tile_edge(mr, nc, kc, ap, lda, bp, ldb, cp, ldc, alpha);
+                    if (nc < TILE_COLUMNS) tile_edge(mr, nc, kc, ap, lda, bp, ldb, cp, ldc, alpha);
+                    else if (packed) tile_full(mr, kc, ap, lda, strip, TILE_COLUMNS, cp, ldc, alpha);
+                    else tile_full(mr, kc, ap, lda, bp, ldb, cp, ldc, alpha);
                 }
             }
         }

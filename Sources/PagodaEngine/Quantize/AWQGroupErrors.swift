@@ -31,12 +31,12 @@ extension AWQLayers {
         let qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd
         let windows = min(searchWindows, forward.tokenCount / max(1, forward.windowLength))
         let xs = Array(x[0..<(windows * forward.windowLength * d)])
-        let forward = forward
+        let forward = forward, wo = CalibrationForward.transposed(layer.wo, outputs: d)
         func output(_ wq: [Float], _ wk: [Float], _ wv: [Float]) -> [Float] {
             let a = forward.attention(q: forward.linear(xs, wq, bias: layer.bq, outputs: qDim),
                                       k: forward.linear(xs, wk, bias: layer.bk, outputs: kvDim),
                                       v: forward.linear(xs, wv, bias: layer.bv, outputs: kvDim), windows: windows)
-            return forward.linear(a, layer.wo, outputs: d)
+            return CalibrationForward.linear(a, transposed: wo, rows: a.count / qDim, outputs: d, pool: forward.pool)
         }
         let reference = output(layer.wq, layer.wk, layer.wv)
         return { trial in Self.squaredDistance(output(trial[0], trial[1], trial[2]), reference) }
@@ -50,13 +50,14 @@ extension AWQLayers {
         let tokens = Self.sample(y, columns: d, count: searchTokens), n = tokens.count / d
         let channels = Self.sample(Array(0..<ff), columns: 1, count: searchChannels), m = channels.count
         func rows(_ w: [Float]) -> [Float] { channels.flatMap { w[($0 * d)..<(($0 + 1) * d)] } }
-        var down = [Float](repeating: 0, count: d * m)
-        for r in 0..<d { for (j, ch) in channels.enumerated() { down[r * m + j] = layer.down[r * ff + ch] } }
+        // The sampled columns of down, transposed once: m inputs × d outputs.
+        var downT = [Float](repeating: 0, count: d * m)
+        for r in 0..<d { for (j, ch) in channels.enumerated() { downT[j * d + r] = layer.down[r * ff + ch] } }
         let forward = forward, pool = pool
         func output(_ g: [Float], _ u: [Float]) -> [Float] {
             let h = forward.gated(CalibrationForward.linear(tokens, g, rows: n, outputs: m, pool: pool),
                                   CalibrationForward.linear(tokens, u, rows: n, outputs: m, pool: pool))
-            return CalibrationForward.linear(h, down, rows: n, outputs: d, pool: pool)
+            return CalibrationForward.linear(h, transposed: downT, rows: n, outputs: d, pool: pool)
         }
         let members = [Member(name: gate.name, weights: rows(gate.weights), rows: m, type: gate.type),
                        Member(name: up.name, weights: rows(up.weights), rows: m, type: up.type)]

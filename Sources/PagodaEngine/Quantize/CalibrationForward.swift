@@ -87,10 +87,14 @@ final class CalibrationForward {
     }
 
     static func linear(_ x: [Float], _ w: [Float], bias: [Float]? = nil, rows: Int, outputs: Int, pool: ThreadPool) -> [Float] {
-        let inputs = w.count / outputs
+        linear(x, transposed: transposed(w, outputs: outputs), bias: bias, rows: rows, outputs: outputs, pool: pool)
+    }
+
+    /// The same with W already transposed (`inputs × outputs`, from `transposed`), for a
+    /// matrix used many times.
+    static func linear(_ x: [Float], transposed wt: [Float], bias: [Float]? = nil, rows: Int, outputs: Int, pool: ThreadPool) -> [Float] {
+        let inputs = wt.count / outputs
         precondition(x.count == rows * inputs)
-        var wt = [Float](repeating: 0, count: w.count)
-        for o in 0..<outputs { for i in 0..<inputs { wt[i * outputs + o] = w[o * inputs + i] } }
         var y = [Float](repeating: 0, count: rows * outputs)
         if let bias { for t in 0..<rows { for o in 0..<outputs { y[t * outputs + o] = bias[o] } } }
         x.withUnsafeBufferPointer { a in
@@ -102,6 +106,14 @@ final class CalibrationForward {
             }
         }
         return y
+    }
+
+    /// Wᵀ (`inputs × outputs`) of W (`outputs × inputs`).
+    static func transposed(_ w: [Float], outputs: Int) -> [Float] {
+        let inputs = w.count / outputs
+        var wt = [Float](repeating: 0, count: w.count)
+        for o in 0..<outputs { for i in 0..<inputs { wt[i * outputs + o] = w[o * inputs + i] } }
+        return wt
     }
 
     /// Causal softmax(q·kᵀ/√d)·v within each window, after RoPE on q and k (positions from 0
