@@ -27,6 +27,12 @@ struct QuantizeCommand: ParsableCommand {
     @Option(name: .long, help: "The type or mix to make.")
     var type: String
 
+    @Option(name: .long, help: "The type of token_embd.weight, whatever --type gives the rest (a tied output is this matrix).")
+    var tokenEmbeddingType: String?
+
+    @Option(name: .long, help: "The type of output.weight, whatever --type gives the rest.")
+    var outputTensorType: String?
+
     @Option(name: .long, help: "rtn (round to nearest, the default), awq or gptq.")
     var method = "rtn"
 
@@ -55,7 +61,8 @@ struct QuantizeCommand: ParsableCommand {
             let file = try GGUFFile(path: path)
             let architecture = try file.metadata.string("general.architecture")
             let layers = try file.metadata.int("\(architecture).block_count")
-            let plan = QuantizationPlan(target: target, tensors: file.tensors, layerCount: layers)
+            let plan = QuantizationPlan(target: target, tensors: file.tensors, layerCount: layers,
+                                        tokenEmbeddingType: try singleType(tokenEmbeddingType), outputType: try singleType(outputTensorType))
             var quantizer = ModelQuantizer(allowRequantize: allowRequantize)
             if let threads { quantizer.pool = .shared(threads: max(1, threads)) }
             try quantizer.validate(plan)
@@ -86,6 +93,13 @@ struct QuantizeCommand: ParsableCommand {
 }
 
 extension QuantizeCommand {
+    /// A single type named by an option (not a mix), or nil when the option is not given.
+    func singleType(_ name: String?) throws -> GGMLType? {
+        guard let name else { return nil }
+        guard case .pure(let type)? = QuantTarget(name: name) else { throw QuantizeError.unknownTensorType(name) }
+        return type
+    }
+
     /// The calibration for --method awq or gptq (nil for rtn), after the checks a user
     /// needs before a long run: a quantized target, a readable calibration text.
     func calibratedMethod(file: GGUFFile, target: QuantTarget, pool: ThreadPool) throws -> LayerCalibration? {

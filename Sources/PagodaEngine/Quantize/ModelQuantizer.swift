@@ -185,6 +185,8 @@ public enum QuantizeError: Error, CustomStringConvertible, Equatable {
     case cannotRead(tensor: String, type: GGMLType)
     case cannotWrite(tensor: String, type: GGMLType)
     case unknownType(String)
+    /// A name that is not a single type, where one tensor's type is asked for.
+    case unknownTensorType(String)
     case unknownMethod(String)
     case cancelled
 
@@ -201,6 +203,8 @@ public enum QuantizeError: Error, CustomStringConvertible, Equatable {
             "tensor \(UntrustedText.escaped(tensor)) would be \(type.name), which Pagoda cannot quantize to"
         case .unknownType(let name):
             "unknown type '\(UntrustedText.escaped(name))': one of \(QuantTarget.names.joined(separator: ", "))"
+        case .unknownTensorType(let name):
+            "unknown tensor type '\(UntrustedText.escaped(name))': one of \(QuantTarget.names.filter { QuantMix(rawValue: $0) == nil }.joined(separator: ", "))"
         case .unknownMethod(let name):
             "unknown method '\(UntrustedText.escaped(name))': rtn, awq or gptq"
         case .cancelled:

@@ -11,6 +11,10 @@
 /// - A row length that is not a whole number of the type's blocks falls back: Q4_K → Q5_0,
 ///   Q5_K → Q5_1, Q6_K → Q8_0 (Qwen2.5-0.5B's rows of 896 do this), a 32-block type that
 ///   still does not fit → F16. For the output matrix of a mix, any misfit → Q8_0.
+/// - `tokenEmbeddingType` and `outputType` (`llama-quantize --token-embedding-type` and
+///   `--output-tensor-type`) give `token_embd.weight` and `output.weight` their types
+///   whatever the target, single or mix; a tied output is the embedding, so only the first
+///   reaches it. A row the chosen type does not fit falls back as above.
 ///
 /// Tensors are listed in llama.cpp's order: by layer (tensors outside layers first), then
 /// by name. That order drives the layer counters of the mixes, and is the output's order.
@@ -29,7 +33,8 @@ public struct QuantizationPlan: Sendable {
     public let target: QuantTarget
     public let tensors: [Tensor]
 
-    public init(target: QuantTarget, tensors infos: [GGUFTensorInfo], layerCount: Int) {
+    public init(target: QuantTarget, tensors infos: [GGUFTensorInfo], layerCount: Int,
+                tokenEmbeddingType: GGMLType? = nil, outputType: GGMLType? = nil) {
         self.target = target
         let ordered = infos.sorted { a, b in
             let la = Self.layer(of: a.name) ?? -1, lb = Self.layer(of: b.name) ?? -1
@@ -50,6 +55,8 @@ public struct QuantizationPlan: Sendable {
                 type = Self.mixType(mix, base: type, category: category, tied: tied, rowLength: info.rowLength,
                                     attentionV: &attentionV, attentionVCount: attentionVCount, ffnDown: &ffnDown, layerCount: layerCount)
             }
+            if category == .tokenEmbedding, let tokenEmbeddingType { type = tokenEmbeddingType }
+            if category == .output, let outputType { type = outputType }
             var fellBack = false
             if type.isQuantized, info.rowLength % type.blockSize != 0 {
                 type = Self.fallback(for: type, rowLength: info.rowLength)

@@ -78,4 +78,24 @@ final class QuantizationPlanTests: XCTestCase {
         XCTAssertEqual(QuantTarget(name: "Q3_K")?.fileType, 12, "as llama-quantize's Q3_K, which is Q3_K_M")
         XCTAssertNil(QuantTarget(name: "IQ2_XXS"), "no quantizer for the IQ types")
     }
+
+    /// --token-embedding-type and --output-tensor-type override the target, single or mix,
+    /// each on its own matrix only; a type the rows do not fit falls back.
+    func testEmbeddingAndOutputTypesOverrideTheTarget() {
+        var untied = layerTensors(2, width: 256, hidden: 512, biases: false)
+        untied.append(GGUFTensorInfo(name: "output.weight", shape: [256, 1000], type: .f32, offset: 0, byteCount: 0))
+        let pure = QuantizationPlan(target: .pure(.q4_1), tensors: untied, layerCount: 2, tokenEmbeddingType: .q8_0, outputType: .q6_K)
+        XCTAssertEqual(types(pure, "token_embd.weight"), [.q8_0])
+        XCTAssertEqual(types(pure, "output.weight"), [.q6_K])
+        XCTAssertEqual(types(pure, "attn_q.weight"), [.q4_1, .q4_1], "the layers keep the target")
+        let mix = QuantizationPlan(target: .mix(.q4_K_M), tensors: untied, layerCount: 2, outputType: .q8_0)
+        XCTAssertEqual(types(mix, "output.weight"), [.q8_0], "instead of the mix's Q6_K")
+        XCTAssertEqual(types(mix, "token_embd.weight"), [.q4_K], "not named: the mix's rule")
+
+        let tied = layerTensors(2, width: 896, hidden: 4864, biases: true)
+        let t = QuantizationPlan(target: .pure(.q4_0), tensors: tied, layerCount: 2, tokenEmbeddingType: .q6_K, outputType: .f16)
+        XCTAssertEqual(types(t, "token_embd.weight"), [.q8_0], "Q6_K does not fit rows of 896: Q8_0; the output type has no matrix of its own")
+        XCTAssertTrue(t.tensors.first { $0.name == "token_embd.weight" }!.fellBack)
+        XCTAssertEqual(types(QuantizationPlan(target: .pure(.q4_0), tensors: tied, layerCount: 2, outputType: .f16), "token_embd.weight"), [.q4_0])
+    }
 }
