@@ -13,6 +13,8 @@ public final class GGUFStreamWriter {
     private let dataStart: Int
     private var next = 0
     private var written = 0
+    /// Tensors `skip` left for `fill`.
+    private var pending: Set<Int> = []
     private var done = false
 
     /// Creates the temporary file and writes the header. `layout` gives each tensor's name,
@@ -62,10 +64,34 @@ public final class GGUFStreamWriter {
         next += 1
     }
 
+    /// Leaves the next tensor's place empty, for `fill` once its data is known (a tensor
+    /// computed after the ones that follow it in the file).
+    public func skip() throws {
+        guard next < tensors.count else { throw GGUFError(file: path, field: "tensor data", problem: "more tensors than the header lists") }
+        let info = tensors[next]
+        written = dataStart + info.offset + info.byteCount
+        try handle.seek(toOffset: UInt64(written))
+        pending.insert(next)
+        next += 1
+    }
+
+    /// Writes the data of tensor `index`, which `skip` passed over, in its place.
+    public func fill(_ index: Int, _ bytes: UnsafeRawBufferPointer) throws {
+        guard pending.contains(index) else { throw GGUFError(file: path, field: "tensor data", problem: "tensor \(index) was not skipped") }
+        let info = tensors[index]
+        guard bytes.count == info.byteCount else {
+            throw GGUFError(file: path, field: "tensor '\(info.name)'", problem: "has \(bytes.count) bytes, needs \(info.byteCount)")
+        }
+        try handle.seek(toOffset: UInt64(dataStart + info.offset))
+        try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!), count: bytes.count, deallocator: .none))
+        try handle.seek(toOffset: UInt64(written))
+        pending.remove(index)
+    }
+
     /// Pads the end, flushes, and renames the file into place.
     public func finish() throws {
-        guard next == tensors.count else {
-            throw GGUFError(file: path, field: "tensor data", problem: "\(tensors.count - next) tensors were not written")
+        guard next == tensors.count, pending.isEmpty else {
+            throw GGUFError(file: path, field: "tensor data", problem: "\(tensors.count - next + pending.count) tensors were not written")
         }
         let end = GGUFWriter.align(written, alignment)
         if end > written { try handle.write(contentsOf: Data(count: end - written)) }

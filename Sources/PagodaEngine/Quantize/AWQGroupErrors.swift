@@ -6,11 +6,11 @@ import Foundation
 /// the duo scales.
 extension AWQLayers {
     /// A group judged by its own outputs, ‖X·Wᵀ − X·Ŵᵀ‖² summed over the members, on
-    /// `searchTokens` of the tokens and `searchRows` of each member's rows.
-    func linearGroup(input x: [Float], columns: Int, _ members: [Member]) -> (members: [Member], error: ([[Float]]) -> Double) {
+    /// `searchTokens` of the tokens and `rows` (default `searchRows`) of each member's rows.
+    func linearGroup(input x: [Float], columns: Int, _ members: [Member], rows: Int? = nil) -> (members: [Member], error: ([[Float]]) -> Double) {
         let tokens = Self.sample(x, columns: columns, count: searchTokens), n = tokens.count / columns
         let sampled = members.map { m in
-            let w = Self.sampleRows(m.weights, rows: m.rows, count: searchRows)
+            let w = Self.sampleRows(m.weights, rows: m.rows, count: rows ?? searchRows)
             return Member(name: m.name, weights: w, rows: w.count / columns, type: m.type)
         }
         let references = sampled.map { CalibrationForward.linear(tokens, $0.weights, rows: n, outputs: $0.rows, pool: pool) }
@@ -31,7 +31,7 @@ extension AWQLayers {
         let qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd
         let windows = min(searchWindows, forward.tokenCount / max(1, forward.windowLength))
         let xs = Array(x[0..<(windows * forward.windowLength * d)])
-        let forward = forward, wo = CalibrationForward.transposed(layer.wo, outputs: d)
+        let forward = forward, wo = CalibrationForward.transposed(layer.wo, outputs: d, pool: pool)
         func output(_ wq: [Float], _ wk: [Float], _ wv: [Float]) -> [Float] {
             let a = forward.attention(q: forward.linear(xs, wq, bias: layer.bq, outputs: qDim),
                                       k: forward.linear(xs, wk, bias: layer.bk, outputs: kvDim),

@@ -18,16 +18,15 @@ import Foundation
 ///    weights (q/k/v, gate/up), v's rows and bias (o; with grouped-query attention the q
 ///    heads sharing a v head share its scales), up's rows (down).
 /// 3. Clipping. For v, o, gate, up and down (not q and k, whose errors the softmax
-///    amplifies), per row and block the weights are clipped to (1 − i/20)·max|w|,
-///    i in 0..<10, whichever gives the least output error on the scaled inputs.
+///    amplifies), per row and block the weights are clipped to the range with the least
+///    output error on the scaled inputs, over every calibration token (`AWQClipping`).
 /// 4. The matrices are quantized to their planned types by the reference quantizers.
 ///
 /// The searches use samples (evenly spaced): `searchWindows` whole windows for attention,
 /// `searchTokens` tokens and `searchRows` rows per matrix for o and down, `searchChannels`
-/// of the hidden channels for gate/up, `clipTokens` tokens for clipping; the channel
-/// statistics use every token. Cost per layer: the float forward over the calibration
-/// tokens, 40 trial quantizations of each group with its sampled output, and 10 of every
-/// clipped matrix.
+/// of the hidden channels for gate/up; the channel statistics and clipping use every
+/// token. Cost per layer: the float forward over the calibration tokens, 40 trial
+/// quantizations of each group with its sampled output, and 10 of every clipped matrix.
 public final class AWQLayers: LayerCalibration {
     public let method = "awq"
     let weights: ModelWeights
@@ -38,8 +37,9 @@ public final class AWQLayers: LayerCalibration {
     public var searchWindows = 4
     public var searchChannels = 1024
     public var duoScaling = true
-    public var clipTokens = 512
     public var searchRows = 512
+    /// Rows of the output matrix (one per vocabulary entry) its scale search is judged on.
+    public var outputSearchRows = 4096
     /// For tests: search the scales for this type, fold them, skip clipping and write each
     /// tensor in its planned type (F32 for a float plan), so the folded float model can be
     /// compared with the original.
@@ -120,11 +120,11 @@ public final class AWQLayers: LayerCalibration {
         if foldOnly == nil {
             let xScaled = Self.divideColumns(x, by: sQKV), aScaled = Self.divideColumns(attention, by: sO)
             let yScaled = Self.divideColumns(y, by: sGateUp), pScaled = Self.divideColumns(product, by: sDown)
-            try clip(&layer.wv, rows: kvDim, input: xScaled, type: type(name.v))
-            try clip(&layer.wo, rows: d, input: aScaled, type: type(name.o))
-            try clip(&layer.gate, rows: ff, input: yScaled, type: type(name.gate))
-            try clip(&layer.up, rows: ff, input: yScaled, type: type(name.up))
-            try clip(&layer.down, rows: d, input: pScaled, type: type(name.down))
+            try Self.clip(&layer.wv, rows: kvDim, input: xScaled, type: type(name.v), grid: grid, pool: pool)
+            try Self.clip(&layer.wo, rows: d, input: aScaled, type: type(name.o), grid: grid, pool: pool)
+            try Self.clip(&layer.gate, rows: ff, input: yScaled, type: type(name.gate), grid: grid, pool: pool)
+            try Self.clip(&layer.up, rows: ff, input: yScaled, type: type(name.up), grid: grid, pool: pool)
+            try Self.clip(&layer.down, rows: d, input: pScaled, type: type(name.down), grid: grid, pool: pool)
         }
         if isCancelled() { throw QuantizeError.cancelled }
 
@@ -173,57 +173,6 @@ public final class AWQLayers: LayerCalibration {
         return best!.scale
     }
 
-    /// Step 3 for one matrix: per row and block, the clipping ratio with the least error of
-    /// that block's part of the output.
-    func clip(_ w: inout [Float], rows: Int, input x: [Float], type: GGMLType) throws {
-        guard type.isQuantized else { return }
-        let columns = w.count / rows, span = type.blockSize, blocks = columns / span
-        let tokens = Self.sample(x, columns: columns, count: clipTokens)
-        let n = tokens.count / columns
-        var largest = [Float](repeating: 0, count: rows * blocks)
-        for r in 0..<rows { for b in 0..<blocks {
-            var m: Float = 0
-            for j in 0..<span { m = max(m, abs(w[r * columns + b * span + j])) }
-            largest[r * blocks + b] = m
-        } }
-        var bestError = [Double](repeating: .infinity, count: rows * blocks)
-        var bestRatio = [Float](repeating: 1, count: rows * blocks)
-        for step in 0..<(grid / 2) {
-            let ratio = 1 - Float(step) / Float(grid)
-            var clipped = w
-            for r in 0..<rows { for b in 0..<blocks {
-                let limit = largest[r * blocks + b] * ratio
-                for j in 0..<span { let i = r * columns + b * span + j; clipped[i] = min(limit, max(-limit, clipped[i])) }
-            } }
-            let bytes = try ModelQuantizer.quantizeRows(clipped, rowLength: columns, to: type, tensor: "clip", pool: pool)
-            let q = try dequantized(bytes, type: type, count: w.count)
-            // delta transposed (columns × rows): each block's rows are one matrix product's operand.
-            var delta = [Float](repeating: 0, count: w.count)
-            for r in 0..<rows { for i in 0..<columns { delta[i * rows + r] = w[r * columns + i] - q[r * columns + i] } }
-            var partial = [Float](repeating: 0, count: n * rows)
-            for b in 0..<blocks {
-                for i in 0..<partial.count { partial[i] = 0 }
-                tokens.withUnsafeBufferPointer { a in
-                    delta.withUnsafeBufferPointer { bm in
-                        partial.withUnsafeMutableBufferPointer { cm in
-                            DenseProducts.multiplyAdd(m: n, n: rows, k: span, a: a.baseAddress! + b * span, lda: columns,
-                                                      b: bm.baseAddress! + b * span * rows, ldb: rows, c: cm.baseAddress!, ldc: rows, pool: pool)
-                        }
-                    }
-                }
-                for r in 0..<rows {
-                    var e = 0.0
-                    for t in 0..<n { let v = Double(partial[t * rows + r]); e += v * v }
-                    if e < bestError[r * blocks + b] { bestError[r * blocks + b] = e; bestRatio[r * blocks + b] = ratio }
-                }
-            }
-        }
-        for r in 0..<rows { for b in 0..<blocks {
-            let limit = largest[r * blocks + b] * bestRatio[r * blocks + b]
-            for j in 0..<span { let i = r * columns + b * span + j; w[i] = min(limit, max(-limit, w[i])) }
-        } }
-    }
-
     func meanAbs(_ x: [Float], columns: Int) -> [Float] {
         var sums = [Double](repeating: 0, count: columns)
         let rows = x.count / columns
@@ -245,12 +194,16 @@ public final class AWQLayers: LayerCalibration {
 
     static func scaleColumns(_ w: inout [Float], by s: [Float]) {
         let columns = s.count
-        for i in 0..<w.count { w[i] *= s[i % columns] }
+        w.withUnsafeMutableBufferPointer { w in
+            for r in 0..<(w.count / columns) { for c in 0..<columns { w[r * columns + c] *= s[c] } }
+        }
     }
 
     static func divideColumnsInPlace(_ w: inout [Float], by s: [Float]) {
         let columns = s.count
-        for i in 0..<w.count { w[i] /= s[i % columns] }
+        w.withUnsafeMutableBufferPointer { w in
+            for r in 0..<(w.count / columns) { for c in 0..<columns { w[r * columns + c] /= s[c] } }
+        }
     }
 
     static func divideColumns(_ x: [Float], by s: [Float]) -> [Float] {
@@ -261,6 +214,8 @@ public final class AWQLayers: LayerCalibration {
 
     static func divideRows(_ w: inout [Float], by s: [Float]) {
         let columns = w.count / s.count
-        for i in 0..<w.count { w[i] /= s[i / columns] }
+        w.withUnsafeMutableBufferPointer { w in
+            for r in 0..<s.count { for c in 0..<columns { w[r * columns + c] /= s[r] } }
+        }
     }
 }

@@ -11,14 +11,17 @@ struct FloatLayer {
     var ffnNorm: [Float]
     var gate: [Float], up: [Float], down: [Float]
 
-    init(_ weights: ModelWeights.Layer) {
-        func dense(_ m: QuantizedMatrix) -> [Float] {
-            var out = [Float](repeating: 0, count: m.rows * m.columns)
-            out.withUnsafeMutableBufferPointer { o in
-                for r in 0..<m.rows { m.dequantizeRow(r, into: o.baseAddress! + r * m.columns) }
-            }
-            return out
+    /// A matrix's rows as Float (rows × columns).
+    static func dense(_ m: QuantizedMatrix) -> [Float] {
+        var out = [Float](repeating: 0, count: m.rows * m.columns)
+        out.withUnsafeMutableBufferPointer { o in
+            for r in 0..<m.rows { m.dequantizeRow(r, into: o.baseAddress! + r * m.columns) }
         }
+        return out
+    }
+
+    init(_ weights: ModelWeights.Layer) {
+        let dense = Self.dense
         attentionNorm = weights.attentionNorm
         wq = dense(weights.wq); wk = dense(weights.wk); wv = dense(weights.wv); wo = dense(weights.wo)
         bq = weights.bq; bk = weights.bk; bv = weights.bv
@@ -87,7 +90,7 @@ final class CalibrationForward {
     }
 
     static func linear(_ x: [Float], _ w: [Float], bias: [Float]? = nil, rows: Int, outputs: Int, pool: ThreadPool) -> [Float] {
-        linear(x, transposed: transposed(w, outputs: outputs), bias: bias, rows: rows, outputs: outputs, pool: pool)
+        linear(x, transposed: transposed(w, outputs: outputs, pool: pool), bias: bias, rows: rows, outputs: outputs, pool: pool)
     }
 
     /// The same with W already transposed (`inputs × outputs`, from `transposed`), for a
@@ -108,11 +111,18 @@ final class CalibrationForward {
         return y
     }
 
-    /// Wᵀ (`inputs × outputs`) of W (`outputs × inputs`).
-    static func transposed(_ w: [Float], outputs: Int) -> [Float] {
+    /// Wᵀ (`inputs × outputs`) of W (`outputs × inputs`), the inputs split over `pool`.
+    static func transposed(_ w: [Float], outputs: Int, pool: ThreadPool) -> [Float] {
         let inputs = w.count / outputs
         var wt = [Float](repeating: 0, count: w.count)
-        for o in 0..<outputs { for i in 0..<inputs { wt[i * outputs + o] = w[o * inputs + i] } }
+        w.withUnsafeBufferPointer { source in
+            wt.withUnsafeMutableBufferPointer { target in
+                nonisolated(unsafe) let from = source.baseAddress!, to = target.baseAddress!
+                pool.parallelFor(inputs) { part in
+                    for i in part { for o in 0..<outputs { to[i * outputs + o] = from[o * inputs + i] } }
+                }
+            }
+        }
         return wt
     }
 

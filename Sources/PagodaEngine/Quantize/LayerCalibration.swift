@@ -6,6 +6,16 @@ public protocol LayerCalibration: AnyObject {
     var method: String { get }
     /// Layer `layer`'s tensors by name. Called for layers 0, 1, 2, … once each.
     func tensors(layer: Int, plan: [String: QuantizationPlan.Tensor], isCancelled: () -> Bool) throws -> [String: [UInt8]]
+    /// Tensors outside the layers that the method computes after the last layer (AWQ's
+    /// output matrix and final norm): their places in the file are filled at the end.
+    func deferredTensors(plan: [String: QuantizationPlan.Tensor]) -> Set<String>
+    /// Those tensors, called once after the last layer's `tensors`.
+    func finalTensors(plan: [String: QuantizationPlan.Tensor], isCancelled: () -> Bool) throws -> [String: [UInt8]]
+}
+
+extension LayerCalibration {
+    public func deferredTensors(plan: [String: QuantizationPlan.Tensor]) -> Set<String> { [] }
+    public func finalTensors(plan: [String: QuantizationPlan.Tensor], isCancelled: () -> Bool) throws -> [String: [UInt8]] { [:] }
 }
 
 extension LayerCalibration {

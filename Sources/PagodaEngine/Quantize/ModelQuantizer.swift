@@ -74,7 +74,9 @@ public struct ModelQuantizer {
     /// tensors; a cancelled run throws `QuantizeError.cancelled` and leaves nothing at `path`.
     @discardableResult
     /// With `calibration` (AWQ, GPTQ), each layer's tensors come from it, computed when the
-    /// layer's first tensor is due; tensors it does not return are converted by RTN.
+    /// layer's first tensor is due; tensors it does not return are converted by RTN. Tensors
+    /// it defers (AWQ's output matrix) keep their places in the file and are written after
+    /// the last layer.
     public func quantize(_ input: GGUFFile, inputPath: String, plan: QuantizationPlan, to path: String,
                          calibration: LayerCalibration? = nil,
                          progress: (Progress) -> Void = { _ in }, isCancelled: () -> Bool = { false }) throws -> Report {
@@ -102,28 +104,42 @@ public struct ModelQuantizer {
         var rows: [Report.Row] = []
         var calibrated: [String: [UInt8]] = [:], calibratedLayer = -1
         let planned = Dictionary(plan.tensors.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let deferred = calibration?.deferredTensors(plan: planned) ?? []
+        var skipped: [Int] = []
+        /// The bytes of tensor `t`: the calibration's, the source's, or the source converted.
+        func bytes(of t: QuantizationPlan.Tensor, index: Int, calibrated: inout [String: [UInt8]], write: (UnsafeRawBufferPointer) throws -> Void) throws {
+            guard let info = input.tensor(named: t.name) else { throw QuantizeError.cannotRead(tensor: t.name, type: t.from) }
+            let source = input.data(of: info)
+            if let bytes = calibrated.removeValue(forKey: t.name) {
+                guard bytes.count == writer.tensors[index].byteCount else { throw QuantizeError.cannotWrite(tensor: t.name, type: t.to) }
+                try bytes.withUnsafeBytes(write)
+            } else if !t.isConverted {
+                try write(source)
+            } else {
+                try convert(source, info: info, to: t.to).withUnsafeBytes(write)
+            }
+        }
         do {
             for (index, t) in plan.tensors.enumerated() {
                 if isCancelled() { throw QuantizeError.cancelled }
-                guard let info = input.tensor(named: t.name) else { throw QuantizeError.cannotRead(tensor: t.name, type: t.from) }
-                let source = input.data(of: info)
                 if let calibration, let layer = QuantizationPlan.layer(of: t.name), layer > calibratedLayer {
                     calibrated = try calibration.tensors(layer: layer, plan: planned, isCancelled: isCancelled)
                     calibratedLayer = layer
                 }
-                if let bytes = calibrated.removeValue(forKey: t.name) {
-                    guard bytes.count == writer.tensors[index].byteCount else { throw QuantizeError.cannotWrite(tensor: t.name, type: t.to) }
-                    try bytes.withUnsafeBytes { try writer.append($0) }
-                } else if !t.isConverted {
-                    try writer.append(source)
+                if deferred.contains(t.name) {
+                    try writer.skip()
+                    skipped.append(index)
                 } else {
-                    let bytes = try convert(source, info: info, to: t.to)
-                    try bytes.withUnsafeBytes { try writer.append($0) }
+                    try bytes(of: t, index: index, calibrated: &calibrated) { try writer.append($0) }
                 }
                 done += work(t)
                 rows.append(.init(name: t.name, from: t.from.name, to: t.to.name, fellBack: t.fellBack, bytes: writer.tensors[index].byteCount))
                 progress(Progress(tensor: index + 1, tensorCount: plan.tensors.count, name: t.name, elementsDone: done, elementsTotal: total,
                                   seconds: Self.seconds(since: start)))
+            }
+            if let calibration, !skipped.isEmpty {
+                var final = try calibration.finalTensors(plan: planned, isCancelled: isCancelled)
+                for index in skipped { try bytes(of: plan.tensors[index], index: index, calibrated: &final) { try writer.fill(index, $0) } }
             }
             try writer.finish()
         } catch {

@@ -14,6 +14,8 @@ enum TinyModel {
         var vocabulary = 80
         var context = 512
         var tiedEmbeddings = true
+        /// The stored type of an untied output matrix.
+        var outputType = GGMLType.q4_0
     }
 
     /// `overrides` replace metadata values after the model's own are set (for files that
@@ -54,7 +56,7 @@ enum TinyModel {
         let d = s.embedding, hd = s.embedding / s.heads, kvDim = s.kvHeads * hd
         try add("token_embd.weight", [d, s.vocabulary], .q8_0, scale: 1)
         try norm("output_norm.weight", d)
-        if !s.tiedEmbeddings { try add("output.weight", [d, s.vocabulary], .q4_0, scale: 0.5) }
+        if !s.tiedEmbeddings { try add("output.weight", [d, s.vocabulary], s.outputType, scale: 0.5) }
         for l in 0..<s.layers {
             let p = "blk.\(l)."
             try norm(p + "attn_norm.weight", d)
