@@ -33,7 +33,7 @@ public final class AWQLayers: LayerCalibration {
     let forward: CalibrationForward
     let pool: ThreadPool
     public var grid = 20
-    public var searchTokens = 2048
+    public var searchTokens = 1536
     public var searchWindows = 4
     public var searchChannels = 1024
     public var duoScaling = true

@@ -6,9 +6,10 @@
 ///
 /// Every matrix whose planned type has a `BlockGrid` gets GPTQ on that grid; the others
 /// (F16, Q2_K, Q3_K targets) are rounded to nearest, and the pass goes on with their
-/// rounded values. The embedding and output matrices are outside the layers: RTN, as in
-/// the reference implementation. Cost per layer: its float forward over the calibration
-/// tokens, four Gram matrices, and the factorizations (see `GPTQ`).
+/// rounded values. After the last layer the output matrix gets GPTQ on the final states
+/// (`GPTQOutput`); a token embedding of its own is a lookup table, not a product, and is
+/// rounded to nearest. Cost per layer: its float forward over the calibration tokens, four
+/// Gram matrices, and the factorizations (see `GPTQ`).
 public final class GPTQLayers: LayerCalibration {
     public let method = "gptq"
     let weights: ModelWeights

@@ -5,7 +5,8 @@ import XCTest
 /// AWQ and GPTQ over a whole (tiny, random) model of both architectures: AWQ's folded
 /// scales leave the float model's logits as they were; on the calibration tokens both
 /// methods bring the Q4_0 model's distributions closer to the float model's than
-/// round-to-nearest does; an interrupted run leaves no file.
+/// round-to-nearest does, for the whole model and for its output matrix alone; an
+/// interrupted run leaves no file.
 final class CalibratedQuantizationTests: XCTestCase {
     var folder: URL!
     let pool = ThreadPool.shared(threads: 2)
@@ -35,11 +36,15 @@ final class CalibratedQuantizationTests: XCTestCase {
 
     enum Method { case rtn, awq(foldOnly: GGMLType?), gptq }
 
-    func quantize(_ reference: String, _ target: QuantTarget, _ method: Method, cancelAfter: Int? = nil) throws -> String {
+    /// `outputOnly`: every tensor stays F32 but the output matrix (the token embedding where
+    /// it is tied), which gets that type.
+    func quantize(_ reference: String, _ target: QuantTarget, _ method: Method, outputOnly: GGMLType? = nil, cancelAfter: Int? = nil) throws -> String {
         let file = try GGUFFile(path: reference)
         let config = try ModelConfig(metadata: file.metadata)
         let weights = try ModelWeights(file: file, config: config)
-        let plan = QuantizationPlan(target: target, tensors: file.tensors, layerCount: config.layerCount)
+        let tied = file.tensor(named: "output.weight") == nil
+        let plan = QuantizationPlan(target: target, tensors: file.tensors, layerCount: config.layerCount,
+                                    tokenEmbeddingType: tied ? outputOnly : nil, outputType: tied ? nil : outputOnly)
         let layers: LayerCalibration?
         switch method {
         case .rtn: layers = nil
@@ -124,6 +129,60 @@ final class CalibratedQuantizationTests: XCTestCase {
             XCTAssertLessThan(awq, rtn, "\(architecture): AWQ")
             XCTAssertLessThan(gptq, rtn, "\(architecture): GPTQ")
         }
+    }
+
+    /// The output matrix alone quantized, by each method: where it is its own matrix (qwen2)
+    /// AWQ's scales and clipping and GPTQ on the final states bring the logits closer to the
+    /// float model's than round-to-nearest; where it is the tied embedding (llama) both judge
+    /// it by the logits alone, so the logits' error on the float final states is what falls
+    /// (the tiny model's two layers leave its embedding's own error in view, which a real
+    /// model's depth does not: see the README for SmolLM2's).
+    func testAWQAndGPTQCalibrateTheOutputMatrix() throws {
+        let untied = try referenceModel("qwen2", tied: false)
+        let base = try logits(untied)
+        func kl(_ method: Method) throws -> Double {
+            meanKL(base, try logits(try quantize(untied, .pure(.f32), method, outputOnly: .q4_0)))
+        }
+        let rtn = try kl(.rtn), awq = try kl(.awq(foldOnly: nil)), gptq = try kl(.gptq)
+        print("qwen2 Q4_0 output matrix only, mean KL to F32: rtn \(rtn), awq \(awq), gptq \(gptq)")
+        XCTAssertGreaterThan(rtn, 1e-4, "the rounded output matrix changes the logits")
+        XCTAssertLessThan(awq, rtn, "AWQ")
+        XCTAssertLessThan(gptq, rtn, "GPTQ")
+
+        let tied = try referenceModel("llama", tied: true)
+        let (states, reference) = try finalStatesAndOutput(tied)
+        func logitError(_ method: Method) throws -> Double {
+            let file = try GGUFFile(path: try quantize(tied, .pure(.f32), method, outputOnly: .q4_0))
+            let info = try XCTUnwrap(file.tensor(named: "token_embd.weight"))
+            XCTAssertEqual(info.type, .q4_0)
+            let w = try Quantization.dequantize(info.type, file.data(of: info), count: info.elementCount)
+            let d = info.rowLength, rows = info.elementCount / d
+            let ours = CalibrationForward.linear(states, w, rows: states.count / d, outputs: rows, pool: pool)
+            let theirs = CalibrationForward.linear(states, reference, rows: states.count / d, outputs: rows, pool: pool)
+            return AWQLayers.squaredDistance(ours, theirs)
+        }
+        let tiedRTN = try logitError(.rtn), tiedAWQ = try logitError(.awq(foldOnly: nil)), tiedGPTQ = try logitError(.gptq)
+        print("llama Q4_0 tied embedding only, logits' squared error on the final states: rtn \(tiedRTN), awq \(tiedAWQ), gptq \(tiedGPTQ)")
+        XCTAssertLessThan(tiedAWQ, tiedRTN, "AWQ's clipping")
+        XCTAssertLessThan(tiedGPTQ, tiedRTN, "GPTQ")
+    }
+
+    /// The float model's final normed states over the calibration windows, and its output
+    /// matrix in float.
+    func finalStatesAndOutput(_ path: String) throws -> (states: [Float], output: [Float]) {
+        let file = try GGUFFile(path: path)
+        let config = try ModelConfig(metadata: file.metadata)
+        let weights = try ModelWeights(file: file, config: config)
+        let f = CalibrationForward(config: config, weights: weights, calibration: calibration(), pool: pool)
+        let d = config.embeddingLength, ff = config.feedForwardLength
+        for layerWeights in weights.layers {
+            let layer = FloatLayer(layerWeights)
+            let x = f.normed(layer.attentionNorm)
+            f.addToHidden(f.linear(f.attentionInput(of: x, layer), layer.wo, outputs: d))
+            let y = f.normed(layer.ffnNorm)
+            f.addToHidden(f.linear(f.gated(f.linear(y, layer.gate, outputs: ff), f.linear(y, layer.up, outputs: ff)), layer.down, outputs: d))
+        }
+        return (f.normed(weights.outputNorm), FloatLayer.dense(weights.output))
     }
 
     func testInterruptedCalibratedQuantizeLeavesNothing() throws {
