@@ -174,14 +174,7 @@ final class CalibratedQuantizationTests: XCTestCase {
         let config = try ModelConfig(metadata: file.metadata)
         let weights = try ModelWeights(file: file, config: config)
         let f = CalibrationForward(config: config, weights: weights, calibration: calibration(), pool: pool)
-        let d = config.embeddingLength, ff = config.feedForwardLength
-        for layerWeights in weights.layers {
-            let layer = FloatLayer(layerWeights)
-            let x = f.normed(layer.attentionNorm)
-            f.addToHidden(f.linear(f.attentionInput(of: x, layer), layer.wo, outputs: d))
-            let y = f.normed(layer.ffnNorm)
-            f.addToHidden(f.linear(f.gated(f.linear(y, layer.gate, outputs: ff), f.linear(y, layer.up, outputs: ff)), layer.down, outputs: d))
-        }
+        f.runFloatLayers(weights)
         return (f.normed(weights.outputNorm), FloatLayer.dense(weights.output))
     }
 

@@ -64,15 +64,8 @@ final class CalibrationForwardTests: XCTestCase {
     func testLayerByLayerForwardGivesTheEnginesFloatLogits() throws {
         for architecture in ["llama", "qwen2"] {
             let (f, weights, calibration, file) = try forward(architecture, windows: 2, length: 30)
-            let c = f.config, d = c.embeddingLength
-            for layerWeights in weights.layers {
-                let layer = FloatLayer(layerWeights)
-                let x = f.normed(layer.attentionNorm)
-                f.addToHidden(f.linear(f.attentionInput(of: x, layer), layer.wo, outputs: d))
-                let y = f.normed(layer.ffnNorm)
-                let product = f.gated(f.linear(y, layer.gate, outputs: c.feedForwardLength), f.linear(y, layer.up, outputs: c.feedForwardLength))
-                f.addToHidden(f.linear(product, layer.down, outputs: d))
-            }
+            let d = f.config.embeddingLength
+            f.runFloatLayers(weights)
             var output = [Float](repeating: 0, count: weights.output.rows * d)
             output.withUnsafeMutableBufferPointer { o in
                 for r in 0..<weights.output.rows { weights.output.dequantizeRow(r, into: o.baseAddress! + r * d) }
@@ -94,6 +87,21 @@ final class CalibrationForwardTests: XCTestCase {
             let largest = zip(engine, logits).map { abs($0 - $1) }.max()!
             let scale = engine.map(abs).max()!
             XCTAssertLessThan(largest, 1e-4 * max(1, scale), "\(architecture): the calibration forward is not the model's function")
+        }
+    }
+}
+
+extension CalibrationForward {
+    /// Every layer of `weights` in float, in order, on the hidden states: the model's
+    /// function as the calibrations compute it, for tests to compare with.
+    func runFloatLayers(_ weights: ModelWeights) {
+        let d = config.embeddingLength, ff = config.feedForwardLength
+        for layerWeights in weights.layers {
+            let layer = FloatLayer(layerWeights)
+            let x = normed(layer.attentionNorm)
+            addToHidden(linear(attentionInput(of: x, layer), layer.wo, outputs: d))
+            let y = normed(layer.ffnNorm)
+            addToHidden(linear(gated(linear(y, layer.gate, outputs: ff), linear(y, layer.up, outputs: ff)), layer.down, outputs: d))
         }
     }
 }
