@@ -9,6 +9,8 @@
 
 #include "simd_helpers.h"
 
+#if PAGODA_X86
+
 // Elements i…i+7 of a tile as floats.
 TARGET static inline __m256 load8(const void *tile, int i, int f16) {
     if (f16) return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)tile + i)));
@@ -138,7 +140,7 @@ TARGET void pagoda_attend_tile(const float *q, const void *keys, int key_stride,
 // as in scores8, so each head's scores are bit for bit those of pagoda_attend_tile.
 VNNI static inline __attribute__((always_inline)) void scores8_heads(const float *q, int d, const void *keys, int stride, int j,
                                                                     int f16, float scale, float *scores, int rows, const int M) {
-    __m256 a[3][4];
+    __m256 a[PAGODA_ATTEND_HEADS_PER_PASS][4];
     for (int h = 0; h < M; h++) {
         for (int u = 0; u < 4; u++) a[h][u] = _mm256_setzero_ps();
     }
@@ -162,12 +164,12 @@ VNNI static inline __attribute__((always_inline)) void scores8_heads(const float
 // out_h += Σ_j p_h,j · v_j for M heads, head dimension 64, every output in registers.
 VNNI static inline __attribute__((always_inline)) void values64_heads(const float *p, int rows, const void *values, int f16,
                                                                      float *out, int out_stride, const int M) {
-    __m256 o[3][8];
+    __m256 o[PAGODA_ATTEND_HEADS_PER_PASS][8];
     for (int h = 0; h < M; h++) {
         for (int k = 0; k < 8; k++) o[h][k] = _mm256_loadu_ps(out + h * out_stride + 8 * k);
     }
     for (int j = 0; j < rows; j++) {
-        __m256 pj[3];
+        __m256 pj[PAGODA_ATTEND_HEADS_PER_PASS];
         for (int h = 0; h < M; h++) pj[h] = _mm256_set1_ps(p[h * rows + j]);
         for (int k = 0; k < 8; k++) {
             const __m256 v = load8(values, 64 * j + 8 * k, f16);
@@ -179,7 +181,7 @@ VNNI static inline __attribute__((always_inline)) void values64_heads(const floa
     }
 }
 
-// M heads (1…3) over one tile, with the element type a constant.
+// M heads (1…PAGODA_ATTEND_HEADS_PER_PASS) over one tile, with the element type a constant.
 VNNI static inline __attribute__((always_inline)) void attend_heads(const float *q, const void *keys, int key_stride, const void *values,
                                                                    int rows, int d, const int f16, float scale, float *state, int state_stride,
                                                                    float *out, int out_stride, float *scores, const int M) {
@@ -202,8 +204,9 @@ VNNI static inline __attribute__((always_inline)) void attend_heads(const float 
 
 VNNI void pagoda_attend_tile_heads(const float *q, int heads, const void *keys, int key_stride, const void *values, int rows, int d,
                                  int f16, float scale, float *state, int state_stride, float *out, int out_stride, float *scores) {
-    for (int h = 0; h < heads; h += 3) {
-        const int m = heads - h < 3 ? heads - h : 3;
+    _Static_assert(PAGODA_ATTEND_HEADS_PER_PASS == 3, "the passes below are written for up to 3 heads");
+    for (int h = 0; h < heads; h += PAGODA_ATTEND_HEADS_PER_PASS) {
+        const int m = heads - h < PAGODA_ATTEND_HEADS_PER_PASS ? heads - h : PAGODA_ATTEND_HEADS_PER_PASS;
         const float *qh = q + h * d;
         float *sh = state + h * state_stride, *oh = out + h * out_stride;
         if (f16) {
@@ -234,3 +237,5 @@ TARGET void pagoda_store_key(const float *x, int n, void *tile, int stride, int 
     }
     for (; i < n; i++) t[(long)i * stride] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT);
 }
+
+#endif  // PAGODA_X86

@@ -13,6 +13,8 @@
 #include "pagoda_kernels.h"
 #include "simd_helpers.h"
 
+#if PAGODA_X86
+
 enum { TILE_ROWS = 6, TILE_COLUMNS = 16, K_PANEL = 256, M_BLOCK = 192 };
 
 // C[rows × 16] += alpha · A[rows × k] · B[k × 16] for rows ≤ 6 (full 16 columns).
@@ -106,3 +108,5 @@ TARGET double pagoda_dot_f64(const double *a, const double *b, int n) {
     for (; i < n; i++) total += a[i] * b[i];
     return total;
 }
+
+#endif  // PAGODA_X86

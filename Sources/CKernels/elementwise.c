@@ -6,6 +6,8 @@
 
 #include "simd_helpers.h"
 
+#if PAGODA_X86
+
 TARGET void pagoda_swiglu(float *gate, const float *up, int n) {
     int i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -31,3 +33,5 @@ TARGET float pagoda_dot_f32(const float *a, const float *b, int n) {
     for (; i < n; i++) s += a[i] * b[i];
     return s;
 }
+
+#endif  // PAGODA_X86

@@ -11,12 +11,6 @@
 #include "pagoda_kernels.h"
 #include "simd_helpers.h"
 
-int pagoda_gemm_available(void) {
-    __builtin_cpu_init();
-    return pagoda_kernels_available() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-        && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-}
-
 // 32 columns of a tile of eight tokens.
 typedef struct {
     int8_t codes[8][32];  // step k: token i's codes 4k…4k+3 at bytes 4i…4i+3
@@ -35,10 +29,6 @@ long pagoda_panel_bytes(int tokens, int nblocks) {
 long pagoda_gemm_scratch_bytes(int nblocks) {
     // Eight rows of codes (32 bytes a block), scales and offsets (two floats each a block).
     return 8L * nblocks * (32 + 4 * (long)sizeof(float));
-}
-
-void pagoda_pack_activations(const pagoda_q8_block *a, int tokens, int nblocks, void *panel) {
-    pagoda_pack_activation_tiles(a, tokens, nblocks, 0, (tokens + 7) / 8, panel);
 }
 
 void pagoda_pack_activation_tiles(const pagoda_q8_block *a, int tokens, int nblocks, int first_tile, int last_tile, void *panel) {
@@ -69,6 +59,8 @@ void pagoda_pack_activation_tiles(const pagoda_q8_block *a, int tokens, int nblo
     }
 }
 
+#if PAGODA_X86
+
 // Stores one block's 32 codes and the scale and offset of both 16-column halves.
 TARGET static inline void put_block(uint8_t *codes, float *scales, float *offsets, int b, __m256i q,
                                     float scale, float offset) {
@@ -78,61 +70,65 @@ TARGET static inline void put_block(uint8_t *codes, float *scales, float *offset
 }
 
 TARGET int pagoda_unpack_row(int type, const void *w, int nblocks, uint8_t *codes, float *scales, float *offsets) {
-    const uint8_t *p = (const uint8_t *)w;
     switch (type) {
-    case 2:  // Q4_0: w = d·(q − 8)
-        for (int b = 0; b < nblocks; b++, p += 18) {
-            const float d = half_to_float(p);
-            put_block(codes, scales, offsets, b, nibbles(p + 2), d, -8.0f * d);
+    case PAGODA_TYPE_Q4_0: {  // w = d·(q − 8)
+        const block_q4_0 *x = (const block_q4_0 *)w;
+        for (int b = 0; b < nblocks; b++) {
+            const float d = half_to_float((const uint8_t *)&x[b].d);
+            put_block(codes, scales, offsets, b, nibbles(x[b].qs), d, -8.0f * d);
         }
         return 1;
-    case 3:  // Q4_1: w = d·q + m
-        for (int b = 0; b < nblocks; b++, p += 20) {
-            const __m128 dm = halves(p);
-            put_block(codes, scales, offsets, b, nibbles(p + 4), _mm_cvtss_f32(dm), _mm_cvtss_f32(_mm_movehdup_ps(dm)));
+    }
+    case PAGODA_TYPE_Q4_1: {  // w = d·q + m
+        const block_q4_1 *x = (const block_q4_1 *)w;
+        for (int b = 0; b < nblocks; b++) {
+            const __m128 dm = halves((const uint8_t *)&x[b].d);
+            put_block(codes, scales, offsets, b, nibbles(x[b].qs), _mm_cvtss_f32(dm), _mm_cvtss_f32(_mm_movehdup_ps(dm)));
         }
         return 1;
-    case 6:  // Q5_0: w = d·(q − 16)
-        for (int b = 0; b < nblocks; b++, p += 22) {
-            const float d = half_to_float(p);
-            put_block(codes, scales, offsets, b, q5_codes(p), d, -16.0f * d);
+    }
+    case PAGODA_TYPE_Q5_0: {  // w = d·(q − 16)
+        const block_q5_0 *x = (const block_q5_0 *)w;
+        for (int b = 0; b < nblocks; b++) {
+            const float d = half_to_float((const uint8_t *)&x[b].d);
+            put_block(codes, scales, offsets, b, q5_codes((const uint8_t *)&x[b]), d, -16.0f * d);
         }
         return 1;
-    case 8:  // Q8_0: w = d·q with q signed; stored as q + 128, so w = d·code − 128·d
-        for (int b = 0; b < nblocks; b++, p += 34) {
-            const float d = half_to_float(p);
-            const __m256i q = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(p + 2)), _mm256_set1_epi8((char)0x80));
+    }
+    case PAGODA_TYPE_Q8_0: {  // w = d·q with q signed; stored as q + 128, so w = d·code − 128·d
+        const block_q8_0 *x = (const block_q8_0 *)w;
+        for (int b = 0; b < nblocks; b++) {
+            const float d = half_to_float((const uint8_t *)&x[b].d);
+            const __m256i q = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)x[b].qs), _mm256_set1_epi8((char)0x80));
             put_block(codes, scales, offsets, b, q, d, -128.0f * d);
         }
         return 1;
-    case 12:  // Q4_K: w = d·scale_j·q − dmin·min_j per 32 columns
-        for (int sb = 0; sb < nblocks / 8; sb++, p += 144) {
-            const __m128 dm = halves(p);
+    }
+    case PAGODA_TYPE_Q4_K: {  // w = d·scale_j·q − dmin·min_j per 32 columns
+        const block_q4_k *x = (const block_q4_k *)w;
+        for (int sb = 0; sb < nblocks / 8; sb++) {
+            const __m128 dm = halves((const uint8_t *)&x[sb].d);
             const float d = _mm_cvtss_f32(dm), dmin = _mm_cvtss_f32(_mm_movehdup_ps(dm));
             for (int j = 0; j < 8; j++) {
                 int scale, min;
-                scale_min_k4(j, p + 4, &scale, &min);
-                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * (j / 2)));
+                scale_min_k4(j, x[sb].scales, &scale, &min);
+                const __m256i bytes = _mm256_loadu_si256((const __m256i *)(x[sb].qs + 32 * (j / 2)));
                 const __m256i q = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(bytes, 4) : bytes, _mm256_set1_epi8(0x0F));
                 put_block(codes, scales, offsets, 8 * sb + j, q, d * (float)scale, -dmin * (float)min);
             }
         }
         return 1;
-    case 14:  // Q6_K: w = d·scale_g·(q − 32) per 16 columns
-        for (int sb = 0; sb < nblocks / 8; sb++, p += 210) {
-            const float d = _mm_cvtss_f32(_mm_movehdup_ps(halves(p + 206)));  // the block's last 2 bytes
-            const int8_t *sc = (const int8_t *)(p + 192);
+    }
+    case PAGODA_TYPE_Q6_K: {  // w = d·scale_g·(q − 32) per 16 columns
+        const block_q6_k *x = (const block_q6_k *)w;
+        for (int sb = 0; sb < nblocks / 8; sb++) {
+            const float d = half_before((const uint8_t *)(x + sb + 1));
             for (int half = 0; half < 2; half++) {
-                const uint8_t *ql = p + 64 * half, *qh = p + 128 + 32 * half;
-                const __m256i high = _mm256_loadu_si256((const __m256i *)qh);
                 for (int c = 0; c < 4; c++) {
                     const int b = 8 * sb + 4 * half + c;
-                    const __m256i lowBytes = _mm256_loadu_si256((const __m256i *)(ql + 32 * (c & 1)));
-                    const __m256i low = _mm256_and_si256(c < 2 ? lowBytes : _mm256_srli_epi16(lowBytes, 4), _mm256_set1_epi8(0x0F));
-                    const __m256i top = _mm256_and_si256(_mm256_srli_epi16(high, 2 * c), _mm256_set1_epi8(3));
-                    _mm256_storeu_si256((__m256i *)(codes + 32 * b), _mm256_or_si256(low, _mm256_slli_epi16(top, 4)));
+                    _mm256_storeu_si256((__m256i *)(codes + 32 * b), q6k_codes(&x[sb], half, c));
                     for (int g = 0; g < 2; g++) {
-                        const float s = d * (float)sc[8 * half + 2 * c + g];
+                        const float s = d * (float)x[sb].scales[8 * half + 2 * c + g];
                         scales[2 * b + g] = s;
                         offsets[2 * b + g] = -32.0f * s;
                     }
@@ -140,12 +136,12 @@ TARGET int pagoda_unpack_row(int type, const void *w, int nblocks, uint8_t *code
             }
         }
         return 1;
+    }
     default:
         return 0;
     }
 }
 
-// The 4 codes at p, in every 32-bit lane.
 VNNI static inline __m256i broadcast4(const uint8_t *p) {
     int32_t v;
     memcpy(&v, p, 4);
@@ -217,3 +213,5 @@ VNNI int pagoda_gemm(int type, const void *base, long row_bytes, int first, int 
     }
     return 1;
 }
+
+#endif  // PAGODA_X86

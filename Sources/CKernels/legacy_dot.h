@@ -10,6 +10,8 @@
 
 #include "simd_helpers.h"
 
+#if PAGODA_X86
+
 // Offset coefficients from the block's first two halves h = (d, m).
 #define PAGODA_OFFSET_Q4_0(h) (-8.0f * _mm_cvtss_f32(h))
 #define PAGODA_OFFSET_Q4_1(h) (_mm_cvtss_f32(_mm_movehdup_ps(h)))
@@ -41,4 +43,5 @@
         return sum8(_mm256_add_ps(acc0, acc1)) + offsets;                                                  \
     }
 
+#endif  // PAGODA_X86
 #endif

@@ -1,14 +1,19 @@
-// Small AVX2 helpers shared by the kernel files (not part of the public header).
+// Small AVX2 helpers shared by the x86 kernel files (not part of the public header). Every
+// file that includes it guards its x86 code with PAGODA_X86; elsewhere this is empty.
 #ifndef PAGODA_SIMD_HELPERS_H
 #define PAGODA_SIMD_HELPERS_H
 
+#include "pagoda_kernels.h"
+#include "block_layouts.h"
+
+#if PAGODA_X86
 #include <stdint.h>
 #include <string.h>
 #include <immintrin.h>
 
 // The instruction sets a function may use: AVX2 (with FMA and F16C), and AVX-512 VL + VNNI
 // on 256-bit registers (which also gives 32 of them). Callers check the CPU first
-// (pagoda_kernels_available, pagoda_gemm_available).
+// (pagoda_cpu_kernel_level, through Swift's KernelSet).
 #define TARGET __attribute__((target("avx2,fma,f16c")))
 #define VNNI __attribute__((target("avx512vnni,avx512vl,avx512bw,avx512f,avx2,fma,f16c")))
 
@@ -27,6 +32,12 @@ TARGET static inline __m128 halves(const uint8_t *p) {
 // The half at p (followed by at least 2 more bytes of the buffer).
 TARGET static inline float half_to_float(const uint8_t *p) {
     return _mm_cvtss_f32(halves(p));
+}
+
+// The half in the 2 bytes before `end`, as the upper of a 4-byte load that stays before
+// `end` (for a field at the end of a block, as Q6_K's d).
+TARGET static inline float half_before(const uint8_t *end) {
+    return _mm_cvtss_f32(_mm_movehdup_ps(halves(end - 4)));
 }
 
 // The 32 nibbles of 16 bytes as 32 bytes: low nibbles (elements 0..15) then high (16..31).
@@ -83,21 +94,22 @@ TARGET static inline __m256 exp8(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(bits));
 }
 
-// Q5_0 codes (0…31) of the block at p: nibbles at p+6, fifth bits at p+2.
+// Q5_0 codes (0…31) of the block at p: the nibbles with the fifth bits of qh.
 TARGET static inline __m256i q5_codes(const uint8_t *p) {
-    const __m256i high = _mm256_and_si256(bits_as_bytes(p + 2), _mm256_set1_epi8(0x10));
-    return _mm256_or_si256(nibbles(p + 6), high);
+    const block_q5_0 *x = (const block_q5_0 *)p;
+    const __m256i high = _mm256_and_si256(bits_as_bytes(x->qh), _mm256_set1_epi8(0x10));
+    return _mm256_or_si256(nibbles(x->qs), high);
 }
 
-// The 6-bit scale and min of sub-block j of a Q4_K block's 12 packed bytes.
-static inline void scale_min_k4(int j, const uint8_t *q, int *scale, int *min) {
-    if (j < 4) {
-        *scale = q[j] & 63;
-        *min = q[j + 4] & 63;
-    } else {
-        *scale = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
-        *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
-    }
+// The 32 unsigned codes (0…63) of chunk c (0…3) of half `half` (0, 1) of a Q6_K block: the
+// low 4 bits from ql, the top 2 from qh (see block_q6_k). Subtract 32 for the signed value.
+TARGET static inline __m256i q6k_codes(const block_q6_k *x, int half, int c) {
+    const __m256i low_bytes = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * half + 32 * (c & 1)));
+    const __m256i low = _mm256_and_si256(c < 2 ? low_bytes : _mm256_srli_epi16(low_bytes, 4), _mm256_set1_epi8(0x0F));
+    const __m256i high = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * half));
+    const __m256i top = _mm256_and_si256(_mm256_srli_epi16(high, 2 * c), _mm256_set1_epi8(3));
+    return _mm256_or_si256(low, _mm256_slli_epi16(top, 4));
 }
 
+#endif  // PAGODA_X86
 #endif

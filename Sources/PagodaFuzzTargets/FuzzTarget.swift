@@ -62,12 +62,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
 
     static func model(_ data: Data) {
         guard let file = try? GGUFFile(data: data, name: "fuzz.gguf") else { return }
-        var options = LanguageModel.Options()
+        var options = EngineOptions()
         options.kvBudgetBytes = 1 << 20
         options.threads = 1
-        guard let model = try? LanguageModel(file: file, options: options) else { return }
-        let sequence = model.cache.createSequence()
-        _ = try? model.transformer.evaluate(sequence, context: [0])
+        guard let engine = try? Engine(file: file, options: options) else { return }
+        _ = try? engine.logits(of: [0])
     }
 
     static func tokenizer(_ data: Data) {

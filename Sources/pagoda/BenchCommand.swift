@@ -43,8 +43,8 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             if kernels {
-                let pool = ThreadPool.shared(threads: threads)
-                print("kernels: \(IntegerDot.kernelName), threads: \(threads), matrix 32768 × 4096")
+                let pool = ThreadPool(threads: threads)
+                print("kernels: \(KernelSet.current.name), threads: \(threads), matrix 32768 × 4096")
                 print(String(format: "memory read bandwidth: %.1f GB/s", KernelBenchmark.bandwidth(pool: pool)))
                 for row in KernelBenchmark.run(pool: pool) {
                     print(String(format: "%-6@ mat-vec %6.1f GB/s   mat-mat (64 tokens) %6.1f GFLOP/s", row.type.name, row.matvecGBps, row.matmulGFLOPs))
@@ -58,31 +58,38 @@ struct BenchCommand: ParsableCommand {
                 let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: tokenizerText)), as: UTF8.self)
                 let (rate, tokens) = Benchmark.tokenizer(tokenizer, text: text, repetitions: repetitions)
                 if json {
-                    print("{\"model\":\"\(file.name)\",\"bytes\":\(text.utf8.count),\"tokens\":\(tokens),\"mb_per_s\":\(rate)}")
+                    struct Output: Encodable { let model: String, bytes: Int, tokens: Int, mb_per_s: Double }
+                    print(String(decoding: try JSONEncoder().encode(Output(model: file.name, bytes: text.utf8.count, tokens: tokens, mb_per_s: rate)), as: UTF8.self))
                 } else {
                     print(String(format: "tokenizer %@: %d bytes → %d tokens, median %.2f MB/s (%d runs)", file.name, text.utf8.count, tokens, rate, repetitions))
                 }
                 return
             }
-            var options = LanguageModel.Options()
+            var options = EngineOptions()
             options.maxChunk = max(64, promptTokens)
             options.threads = threads
-            let model = try LanguageModel(path: path, options: options)
-            let pool = model.transformer.pool
-            let before = bandwidth ? KernelBenchmark.bandwidth(pool: pool) : 0
-            let (pp, tg) = try Benchmark(model: model).run(promptTokens: promptTokens, generateTokens: generateTokens, repetitions: repetitions)
-            let after = bandwidth ? KernelBenchmark.bandwidth(pool: pool) : 0
-            // Decoding streams every matrix once per token (the embedding table only a row).
-            let streamed = Double(model.weights.matrixBytes)
+            let engine = try Engine(path: path, options: options)
+            let facts = engine.facts
+            // The bandwidth is read with a pool of the same size while the engine's is idle.
+            let pool = bandwidth ? ThreadPool(threads: threads) : nil
+            let before = pool.map { KernelBenchmark.bandwidth(pool: $0) } ?? 0
+            let (pp, tg) = try Benchmark(engine: engine).run(promptTokens: promptTokens, generateTokens: generateTokens, repetitions: repetitions)
+            let after = pool.map { KernelBenchmark.bandwidth(pool: $0) } ?? 0
+            let streamed = Double(facts.decodeBytesPerToken)
             let fraction = streamed * tg.median / 1e9 / ((before + after) / 2)
-            let types = Set(model.file.tensors.map(\.type.name)).sorted().joined(separator: "/")
+            let types = facts.weightsByType.map(\.type).sorted().joined(separator: "/")
             if json {
-                func object(_ r: Benchmark.Result) -> String { "{\"tokens\":\(r.tokens),\"median\":\(r.median),\"min\":\(r.min),\"max\":\(r.max)}" }
-                let extra = bandwidth
-                    ? ",\"decode_bytes_per_token\":\(Int(streamed)),\"bandwidth_gbps\":[\(before),\(after)],\"bandwidth_fraction\":\(fraction)" : ""
-                print("{\"model\":\"\(model.file.name)\",\"types\":\"\(types)\",\"threads\":\(threads),\"kernels\":\"\(IntegerDot.kernelName)\",\"pp\":\(object(pp)),\"tg\":\(object(tg))\(extra)}")
+                struct Output: Encodable {
+                    let model: String, types: String, threads: Int, kernels: String
+                    let pp: Benchmark.Result, tg: Benchmark.Result
+                    let decode_bytes_per_token: Int?, bandwidth_gbps: [Double]?, bandwidth_fraction: Double?
+                }
+                let output = Output(model: facts.fileName, types: types, threads: threads, kernels: facts.kernels, pp: pp, tg: tg,
+                                    decode_bytes_per_token: bandwidth ? Int(streamed) : nil, bandwidth_gbps: bandwidth ? [before, after] : nil,
+                                    bandwidth_fraction: bandwidth ? fraction : nil)
+                print(String(decoding: try JSONEncoder().encode(output), as: UTF8.self))
             } else {
-                print("model: \(model.file.name) (\(types)), threads: \(threads), kernels: \(IntegerDot.kernelName)")
+                print("model: \(facts.fileName) (\(types)), threads: \(threads), kernels: \(facts.kernels)")
                 print(String(format: "pp%-5d %8.2f t/s (min %.2f, max %.2f)", pp.tokens, pp.median, pp.min, pp.max))
                 print(String(format: "tg%-5d %8.2f t/s (min %.2f, max %.2f)", tg.tokens, tg.median, tg.min, tg.max))
                 if bandwidth {

@@ -15,7 +15,7 @@ struct ChatCommand: ParsableCommand {
     @OptionGroup var systemPrompt: SystemPromptOptions
 
     @Option(name: [.customShort("n"), .customLong("n-predict")], help: "Most tokens per reply.")
-    var maxTokens = 512
+    var maxTokens = Engine.defaultMaxTokens
 
     @Option(name: .customLong("chat-template"), help: "'chatml' or a Jinja file, instead of the model's template.")
     var chatTemplate: String?
@@ -35,9 +35,9 @@ struct ChatCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let path = try modelOptions.resolve()
-            let model = try LanguageModel(path: path, options: try cacheOptions.modelOptions())
-            let probe = try Engine(model: model)
-            let engine = try chatTemplate.map { try Engine(model: model, template: probe.template(named: $0)) } ?? probe
+            var options = try cacheOptions.engineOptions()
+            options.chatTemplate = chatTemplate
+            let engine = try Engine(path: path, options: options)
             var settings = ChatSettings()
             settings.sampling = sampling.parameters
             settings.maxTokens = maxTokens
@@ -48,8 +48,7 @@ struct ChatCommand: ParsableCommand {
             case let path?: store = try TranscriptStore(url: URL(fileURLWithPath: path))
             case nil: store = try TranscriptStore(url: ModelStore.fromEnvironment().home.appendingPathComponent("transcripts.sqlite"))
             }
-            try ChatApp(engine: engine, systemPrompt: try systemPrompt.resolve(), settings: settings,
-                        threads: model.transformer.pool.threadCount, transcripts: store).run()
+            try ChatApp(engine: engine, systemPrompt: try systemPrompt.resolve(), settings: settings, transcripts: store).run()
         }
     }
 }

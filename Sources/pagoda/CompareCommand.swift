@@ -76,11 +76,11 @@ struct CompareCommand: ParsableCommand {
     /// One model: perplexity (saving or checking against the base's distributions), its
     /// memory, then speed. The model is unloaded on return.
     private func measure(path: String, text: String, isBase: Bool, base: inout KLBaseFile?) throws -> ComparisonRow {
-        var options = LanguageModel.Options()
+        var options = EngineOptions()
         options.kvTokens = max(contextTokens, promptTokens + generateTokens) + 64
         options.threads = threads ?? ThreadPool.availableCores
-        let model = try LanguageModel(path: path, options: options)
-        let run = try PerplexityRun(model: model, text: text, contextTokens: contextTokens, maxChunks: chunks)
+        let engine = try Engine(path: path, options: options)
+        let run = try PerplexityRun(engine: engine, text: text, contextTokens: contextTokens, maxChunks: chunks)
         var saving = isBase ? KLBaseFile(header: run.header) : nil
         var divergence = try base.flatMap { isBase ? nil : try run.divergence(from: $0) }
         let result: PerplexityScorer.Result
@@ -96,8 +96,8 @@ struct CompareCommand: ParsableCommand {
         if Terminal.stderrIsTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if isBase { base = saving }
         let resident = ProcessMemory.residentBytes()
-        let speed = try Benchmark(model: model).run(promptTokens: promptTokens, generateTokens: generateTokens, repetitions: 3)
-        var row = ComparisonRow(name: (path as NSString).lastPathComponent, file: model.file, summary: try ModelSummary(file: model.file))
+        let speed = try Benchmark(engine: engine).run(promptTokens: promptTokens, generateTokens: generateTokens, repetitions: 3)
+        var row = ComparisonRow(name: (path as NSString).lastPathComponent, facts: engine.facts)
         row.isBase = isBase
         row.residentMebibytes = resident.map { Double($0) / 1_048_576 }
         row.perplexity = result.perplexity

@@ -50,18 +50,18 @@ struct PerplexityCommand: ParsableCommand {
             let path = try modelOptions.resolve()
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read --file \(file)") }
             let text = String(decoding: data, as: UTF8.self)
-            var options = LanguageModel.Options()
+            var options = EngineOptions()
             options.kvTokens = contextTokens + 64
             options.quantizedActivations = !exact
             options.threads = threads ?? ThreadPool.availableCores
-            let model = try LanguageModel(path: path, options: options)
-            let run = try PerplexityRun(model: model, text: text, contextTokens: contextTokens, maxChunks: chunks)
+            let engine = try Engine(path: path, options: options)
+            let run = try PerplexityRun(engine: engine, text: text, contextTokens: contextTokens, maxChunks: chunks)
             let chunkCount = run.chunkCount
             let scored = run.header.tokens
             var base = klBase.map { _ in KLBaseFile(header: run.header) }
             var divergence = try klAgainst.map { try run.divergence(from: KLBaseFile(path: $0)) }
             Interruption.install()
-            Terminal.printError("perplexity of \(model.file.name) on \(file): \(run.tokens.count) tokens, \(chunkCount) chunks of \(contextTokens)")
+            Terminal.printError("perplexity of \(engine.facts.fileName) on \(file): \(run.tokens.count) tokens, \(chunkCount) chunks of \(contextTokens)")
             let start = DispatchTime.now()
             var running: [String] = []
             let result: PerplexityScorer.Result
@@ -91,7 +91,7 @@ struct PerplexityCommand: ParsableCommand {
                     let perplexity: Double, perplexityError: Double, seconds: Double, tokensPerSecond: Double
                     let kl: KLDivergence.Summary?
                 }
-                let out = Output(model: model.file.name, file: file, context: contextTokens, chunks: result.chunks, tokens: result.scoredTokens,
+                let out = Output(model: engine.facts.fileName, file: file, context: contextTokens, chunks: result.chunks, tokens: result.scoredTokens,
                                  perplexity: result.perplexity, perplexityError: result.perplexityError, seconds: seconds,
                                  tokensPerSecond: Double(result.chunks * contextTokens) / seconds, kl: summary)
                 let encoder = JSONEncoder()

@@ -64,7 +64,7 @@ struct QuantizeCommand: ParsableCommand {
             let plan = QuantizationPlan(target: target, tensors: file.tensors, layerCount: layers,
                                         tokenEmbeddingType: try singleType(tokenEmbeddingType), outputType: try singleType(outputTensorType))
             var quantizer = ModelQuantizer(allowRequantize: allowRequantize)
-            if let threads { quantizer.pool = .shared(threads: max(1, threads)) }
+            if let threads { quantizer.pool = ThreadPool(threads: max(1, threads)) }
             try quantizer.validate(plan)
             let calibrated = try calibratedMethod(file: file, target: target, pool: quantizer.pool)
             Interruption.install()
@@ -108,7 +108,7 @@ extension QuantizeCommand {
             if calibration != nil { Terminal.printError("note: --calibration is only used by --method awq and gptq") }
             return nil
         }
-        guard method == "awq" || method == "gptq" else { throw QuantizeError.unknownMethod(self.method) }
+        guard CalibrationMethod(rawValue: method) != nil else { throw QuantizeError.unknownMethod(self.method) }
         guard target.baseType.isQuantized else {
             throw QuantizeError.unknownMethod("\(method) for \(target): AWQ and GPTQ make quantized types; F32, F16 and BF16 are copies")
         }
@@ -119,16 +119,12 @@ extension QuantizeCommand {
         } catch {
             throw CalibrationError.unreadable(calibration, reason: (error as NSError).localizedDescription)
         }
-        let config = try ModelConfig(metadata: file.metadata)
-        try ModelValidation.check(config, against: file)
-        let weights = try ModelWeights(file: file, config: config)
         let tokenizer = try Tokenizer(metadata: file.metadata)
         let set = try CalibrationSet(text: text, tokenizer: tokenizer, tokens: calibrationTokens, source: calibration)
         Terminal.printError("calibrating on \(set.tokenCount) tokens of \(UntrustedText.escaped(calibration)) (\(set.windows.count) windows)")
-        if method == "awq" { return AWQLayers(weights: weights, config: config, calibration: set, pool: pool) }
         var gptq = GPTQ()
         gptq.actOrder = actOrder
-        return GPTQLayers(weights: weights, config: config, calibration: set, gptq: gptq, pool: pool)
+        return try CalibrationMethod(rawValue: method)!.calibration(for: file, set: set, gptq: gptq, pool: pool)
     }
 }
 

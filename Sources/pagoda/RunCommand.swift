@@ -41,22 +41,21 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let engine = try reportingErrors {
-            try Engine(path: try modelOptions.resolve(), options: try cacheOptions.modelOptions())
+            var options = try cacheOptions.engineOptions()
+            options.chatTemplate = chatTemplate
+            return try Engine(path: try modelOptions.resolve(), options: options)
         }
         if let warning = engine.templateWarning { Terminal.printError("pagoda: \(warning)") }
-        let template = try chatTemplate.map { name in try reportingErrors { try engine.template(named: name) } }
-        let context: [TokenID]
+        let input: Engine.Request.Input
         if raw {
-            context = engine.tokenizer.encode(prompt, addSpecial: true, parseSpecial: false)
+            input = .text(prompt)
         } else {
             var messages: [ChatMessage] = []
             if let system = try reportingErrors({ try systemPrompt.resolve() }) { messages.append(ChatMessage(.system, system)) }
             messages.append(ChatMessage(.user, prompt))
-            let prompt = engine.prompt(for: messages, using: template)
-            if let warning = prompt.warning { Terminal.printError("pagoda: \(warning)") }
-            context = prompt.tokens
+            input = .messages(messages)
         }
-        var request = Engine.Request(sequence: engine.model.cache.createSequence(), context: context)
+        var request = Engine.Request(sequence: engine.createConversation(), input: input)
         request.sampling = sampling.parameters
         request.maxTokens = maxTokens
         request.stopStrings = stopStrings
@@ -64,12 +63,14 @@ struct RunCommand: AsyncParsableCommand {
         var failure: String?
         for await event in engine.generate(request) {
             switch event {
+            case .prompt(let report):
+                if let warning = report.warning { Terminal.printError("pagoda: \(warning)") }
             case .promptProgress, .preempted, .decoded: break  // one conversation: nothing to preempt
             case .text(let text):
                 FileHandle.standardOutput.write(Data(text.utf8))
             case .finished(let reason, let stats):
                 print("")
-                if case .failed(let message) = reason { failure = message }
+                if case .failed(let message) = reason { failure = message + (message.hasPrefix("KV cache is full") ? " (raise --kv-mem or -c)" : "") }
                 Terminal.printError(String(
                     format: "[%@] prompt %d tokens (%d reused) in %.2f s, %.1f t/s; generated %d tokens, %.1f t/s; first token after %.2f s; KV %d/%d blocks",
                     reason.description, stats.promptTokens, stats.reusedPromptTokens, stats.prefillSeconds, stats.prefillTokensPerSecond,

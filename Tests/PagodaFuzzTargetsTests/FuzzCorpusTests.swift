@@ -38,8 +38,7 @@ final class FuzzCorpusTests: XCTestCase {
 
     func testTheModelSeedsAreModelsThatLoadAndRun() throws {
         for url in try files(.model) where url.pathExtension == "gguf" {
-            let model = try LanguageModel(file: GGUFFile(path: url.path))
-            let logits = try model.transformer.evaluate(model.cache.createSequence(), context: [1, 2, 3])
+            let logits = try Engine(file: GGUFFile(path: url.path)).logits(of: [1, 2, 3])
             XCTAssertTrue(logits.allSatisfy(\.isFinite), url.lastPathComponent)
         }
     }

@@ -3,9 +3,18 @@
 
 #include <stdint.h>
 
-// Integer dot products of quantized weight blocks with 8-bit activations, for x86 CPUs with
-// AVX2, FMA and F16C (chosen at run time; every kernel has a scalar Swift twin that the
-// tests compare it with and that runs everywhere else).
+// SIMD kernels for x86-64: integer dot products of quantized weight blocks with 8-bit
+// activations, float products, attention tiles, conversions. Two sets, AVX2 (with FMA and
+// F16C) and AVX-512 VL + VNNI, chosen at run time from pagoda_cpu_kernel_level (Swift's
+// KernelSet); every kernel has a scalar Swift twin that the tests compare it with and that
+// runs everywhere else. On other architectures only pagoda_cpu_kernel_level and the size
+// functions are built, and it returns 0, so no kernel is ever called.
+
+#if defined(__x86_64__) || defined(__i386__)
+#define PAGODA_X86 1
+#else
+#define PAGODA_X86 0
+#endif
 
 // 32 activations: scale d, s = d * sum(qs), and the codes.
 typedef struct {
@@ -14,8 +23,9 @@ typedef struct {
     int8_t qs[32];
 } pagoda_q8_block;
 
-// 1 when the CPU has AVX2, FMA and F16C.
-int pagoda_kernels_available(void);
+// The best kernel set this CPU runs: 0 none (scalar only), 1 AVX2 + FMA + F16C,
+// 2 also AVX-512 F, BW, VL and VNNI. Always 0 on other architectures than x86.
+int pagoda_cpu_kernel_level(void);
 
 // Quantizes n floats (a multiple of 32) into n/32 blocks: d = max|x| / 127,
 // qs = nearest-even(x / d).
@@ -30,7 +40,7 @@ float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q4_k(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q6_k(const void *w, const pagoda_q8_block *a, int nblocks);
 
-// The same with AVX-512 VL + VNNI (vpdpbusd; needs pagoda_gemm_available()).
+// The same with AVX-512 VL + VNNI (vpdpbusd; needs level 2).
 float pagoda_dot_q4_0_vnni(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q4_1_vnni(const void *w, const pagoda_q8_block *a, int nblocks);
 float pagoda_dot_q5_0_vnni(const void *w, const pagoda_q8_block *a, int nblocks);
@@ -51,18 +61,14 @@ float pagoda_dot_decoded(const int8_t *codes, const float *scales16, const float
 // Prefill products with AVX-512 VNNI (gemm.c).
 #define PAGODA_PANEL_BLOCK_BYTES 384
 
-// 1 when the CPU has AVX-512 F, BW, VL and VNNI (and the AVX2 set).
-int pagoda_gemm_available(void);
-
 // Bytes of the packed activations of `tokens` tokens of `nblocks` blocks each, and of the
 // per-thread scratch pagoda_gemm needs for rows of `nblocks` blocks.
 long pagoda_panel_bytes(int tokens, int nblocks);
 long pagoda_gemm_scratch_bytes(int nblocks);
 
 // Packs activations (`tokens` × `nblocks` blocks, token after token) into tiles of eight
-// tokens, padding the last tile with zeros. Done once per product; every thread reads it.
-void pagoda_pack_activations(const pagoda_q8_block *a, int tokens, int nblocks, void *panel);
-// The same for tiles [first_tile, last_tile) only, so threads can pack disjoint tiles.
+// tokens, padding the last tile with zeros: tiles [first_tile, last_tile) only, so threads
+// can pack disjoint tiles. Done once per product; every thread reads the panel. Portable C.
 void pagoda_pack_activation_tiles(const pagoda_q8_block *a, int tokens, int nblocks, int first_tile, int last_tile, void *panel);
 
 // One weight row as unsigned 8-bit codes with, per 16 columns g, a scale and an offset such
@@ -88,9 +94,12 @@ int pagoda_gemm(int type, const void *base, long row_bytes, int first, int last,
 void pagoda_attend_tile(const float *q, const void *keys, int key_stride, const void *values, int rows, int d, int f16,
                         float scale, float *state, float *out, float *scores);
 
-// The same step for `heads` query heads sharing the tile (needs AVX-512 VL, as
-// pagoda_gemm_available): query h at q + h·d, its {M, S} at state + h·state_stride, its O at
-// out + h·out_stride; `scores` holds 3 · rows floats. Each key and value element is read
+// Query heads one pass of pagoda_attend_tile_heads reads a tile for; its `scores` scratch
+// holds this many rows.
+#define PAGODA_ATTEND_HEADS_PER_PASS 3
+
+// The same step for `heads` query heads sharing the tile (needs AVX-512 VL: level 2): query h at q + h·d, its {M, S} at state + h·state_stride, its O at
+// out + h·out_stride; `scores` holds PAGODA_ATTEND_HEADS_PER_PASS · rows floats. Each key and value element is read
 // once for up to three heads.
 void pagoda_attend_tile_heads(const float *q, int heads, const void *keys, int key_stride, const void *values, int rows, int d,
                               int f16, float scale, float *state, int state_stride, float *out, int out_stride, float *scores);

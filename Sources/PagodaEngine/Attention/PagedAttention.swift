@@ -29,13 +29,14 @@ import Foundation
 /// `M = max M_i`, `S = Σ e^(M_i − M)·S_i`, `O = Σ e^(M_i − M)·O_i`.
 /// Cost: O(tokens · heads · context · d) multiply-adds, no allocation (the threads run one
 /// closure made at init, which reads the call in flight from this object). Not reentrant.
-public final class PagedAttention: @unchecked Sendable {
-    public let layout: KVCacheLayout
-    public let headCount: Int
+final class PagedAttention: @unchecked Sendable {
+    let layout: KVCacheLayout
+    let headCount: Int
     /// Query heads per KV head.
     private let group: Int
-    /// Per thread: key tile, value tile, scores of up to three heads, and `M`, `S` of each
-    /// query head of a group (`2 · tileElements + 3 · blockTokens + 2 · group` floats).
+    /// Per thread: key tile, value tile, scores of the heads one pass of the C kernel reads
+    /// a tile for (`headsPerPass`), and `M`, `S` of each query head of a group
+    /// (`2 · tileElements + headsPerPass · blockTokens + 2 · group` floats).
     private let scratch: UnsafeMutablePointer<Float>
     private let scratchStride: Int
     private let threads: Int
@@ -61,17 +62,19 @@ public final class PagedAttention: @unchecked Sendable {
         var units: Int { tokens * kvHeads * splits }
     }
     private var call: Call?
+    /// Query heads `pagoda_attend_tile_heads` scores in one pass over a tile.
+    static let headsPerPass = Int(PAGODA_ATTEND_HEADS_PER_PASS)
     private var job: ((Int) -> Void)?
 
     /// Scratch for up to `maxTokens` queries of `headCount` heads, on up to `threads` threads.
-    public init(layout: KVCacheLayout, headCount: Int, maxTokens: Int, threads: Int = 1) {
+    init(layout: KVCacheLayout, headCount: Int, maxTokens: Int, threads: Int = 1) {
         precondition(headCount % layout.kvHeadCount == 0)
         self.layout = layout
         self.headCount = headCount
         group = headCount / layout.kvHeadCount
         self.threads = max(1, threads)
         maxQueries = maxTokens * headCount
-        scratchStride = 2 * layout.tileElements + 3 * layout.blockTokens + 2 * group
+        scratchStride = 2 * layout.tileElements + Self.headsPerPass * layout.blockTokens + 2 * group
         scratch = .allocate(capacity: scratchStride * self.threads)
         partials = .allocate(capacity: 4 * self.threads * group * (layout.headDimension + 2))
         job = { [unowned self] part in
@@ -80,7 +83,7 @@ public final class PagedAttention: @unchecked Sendable {
         }
     }
 
-    public func deallocate() {
+    deinit {
         scratch.deallocate()
         partials.deallocate()
     }
@@ -91,7 +94,7 @@ public final class PagedAttention: @unchecked Sendable {
     /// - `table`: the sequence's block table, covering positions `0..<first+tokens` whose keys
     ///   and values (including this chunk's) are already stored in `pool`.
     /// - `threads`: splits the work when given (at most the thread count this was made for).
-    public func run(
+    func run(
         queries: UnsafePointer<Float>, tokens: Int, first: Int, table: [Int], layer: Int,
         pool: BlockPool, out: UnsafeMutablePointer<Float>, threads: ThreadPool? = nil
     ) {
@@ -136,7 +139,7 @@ public final class PagedAttention: @unchecked Sendable {
         let query = { (g: Int) in c.queries + (t * self.headCount + kvHead * self.group + g) * d }
         // Per query head g: M and S at state(g), O at output(g).
         let splitState = c.splits > 1 ? partials + unit * group * (d + 2) : nil
-        let state = { (g: Int) in splitState.map { $0 + g * (d + 2) } ?? scores + 3 * B + 2 * g }
+        let state = { (g: Int) in splitState.map { $0 + g * (d + 2) } ?? scores + Self.headsPerPass * B + 2 * g }
         let output = { (g: Int) in splitState.map { $0 + g * (d + 2) + 2 } ?? c.out + (t * self.headCount + kvHead * self.group + g) * d }
         for g in 0..<group {
             state(g)[0] = -.infinity
@@ -146,12 +149,12 @@ public final class PagedAttention: @unchecked Sendable {
         for logical in (visible * split / c.splits)..<(visible * (split + 1) / c.splits) {
             let rows = min(B, length - logical * B)
             let base = UnsafeRawPointer(c.pool.blockBase(c.blocks[logical]))
-            if IntegerDot.vnniAvailable {
+            if KernelSet.current.hasVNNI {
                 // Every head of the group in one call: each key and value read once per three heads.
                 pagoda_attend_tile_heads(query(0), Int32(group), base + keyIndex * elementBytes, Int32(B), base + valueIndex * elementBytes,
                                          Int32(rows), Int32(d), f16, scale, state(0), Int32(c.splits > 1 ? d + 2 : 2),
                                          output(0), Int32(c.splits > 1 ? d + 2 : d), scores)
-            } else if IntegerDot.simdAvailable {
+            } else if KernelSet.current.hasAVX2 {
                 for g in 0..<group {
                     pagoda_attend_tile(query(g), base + keyIndex * elementBytes, Int32(B), base + valueIndex * elementBytes,
                                        Int32(rows), Int32(d), f16, scale, state(g), output(g), scores)

@@ -40,12 +40,12 @@ public struct ComparisonRow: Sendable, Codable, Equatable {
         generateTokensPerSecond = 0
     }
 
-    public init(name: String, file: GGUFFile, summary: ModelSummary) {
+    /// A row for the model an engine loaded, its measures still to fill in.
+    public init(name: String, facts: ModelFacts) {
         self.name = name
-        fileBytes = summary.fileBytes
-        let parameters = file.tensors.reduce(0) { $0 + $1.elementCount }
-        bitsPerWeight = parameters > 0 ? Double(8 * file.tensorBytes) / Double(parameters) : 0
-        weights = summary.bytesByType.map { TypeShare(type: $0.type.name, mebibytes: Double($0.bytes) / 1_048_576) }
+        fileBytes = facts.fileBytes
+        bitsPerWeight = facts.parameterCount > 0 ? Double(8 * facts.weightBytes) / Double(facts.parameterCount) : 0
+        weights = facts.weightsByType.map { TypeShare(type: $0.type, mebibytes: Double($0.bytes) / 1_048_576) }
         perplexity = .nan
         perplexityError = .nan
         promptTokensPerSecond = 0

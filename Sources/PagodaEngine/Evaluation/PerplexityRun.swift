@@ -5,7 +5,7 @@ import Foundation
 /// chunks on the model, optionally saving the distributions (a base) or measuring KL
 /// divergence from a saved base. Used by `pagoda perplexity` and `pagoda compare`.
 public struct PerplexityRun {
-    public let model: LanguageModel
+    public let engine: Engine
     public let tokens: [TokenID]
     public let scorer: PerplexityScorer
     /// What a base made by this run records, and what a base must match to be compared.
@@ -14,14 +14,14 @@ public struct PerplexityRun {
     /// Top log-probabilities kept per token in a base.
     public static let topK = 64
 
-    public init(model: LanguageModel, text: String, contextTokens: Int, maxChunks: Int?) throws {
-        self.model = model
-        let tokenizer = try Tokenizer(metadata: model.file.metadata)
+    public init(engine: Engine, text: String, contextTokens: Int, maxChunks: Int?) throws {
+        self.engine = engine
+        let tokenizer = engine.tokenizer
         tokens = tokenizer.encode(text, addSpecial: true)
         scorer = PerplexityScorer(contextTokens: contextTokens, maxChunks: maxChunks,
                                   bos: tokenizer.vocabulary.addBOS ? tokenizer.vocabulary.bos : nil)
         let chunks = scorer.chunkCount(tokens: tokens.count)
-        header = KLBaseFile.Header(vocabulary: model.config.vocabularySize, context: contextTokens, chunks: chunks, topK: Self.topK,
+        header = KLBaseFile.Header(vocabulary: engine.facts.vocabularySize, context: contextTokens, chunks: chunks, topK: Self.topK,
                                    tokens: chunks * (contextTokens - contextTokens / 2 - 1),
                                    tokenHash: KLBaseFile.hash(Array(tokens.prefix(chunks * contextTokens))))
     }
@@ -45,11 +45,12 @@ public struct PerplexityRun {
     /// base's. `isCancelled` is asked before each chunk (a cancelled run throws
     /// `CancellationError`). Runs at prefill speed. The prefix cache is not consulted:
     /// every position is computed, so every position has its logits (two chunks, or two
-    /// runs, that begin alike would otherwise skip the shared start).
+    /// runs, that begin alike would otherwise skip the shared start). Runs on the engine's
+    /// queue, after any generation in flight; the callbacks are called there.
     public func run(saving: inout KLBaseFile?, divergence: inout KLDivergence?, isCancelled: () -> Bool = { false },
                     chunkDone: (PerplexityScorer.Result) throws -> Void = { _ in }) throws -> PerplexityScorer.Result {
-        let model = self.model
-        return try scorer.score(tokens, evaluate: { chunk, each in
+        let model = engine.model
+        return try engine.queue.sync { try scorer.score(tokens, evaluate: { chunk, each in
             if isCancelled() { throw CancellationError() }
             let sequence = model.cache.createSequence()
             defer { model.cache.release(sequence) }
@@ -65,6 +66,6 @@ public struct PerplexityRun {
         }, observe: { token in
             saving?.append(logits: token.logits, negativeLogLikelihood: token.negativeLogLikelihood)
             divergence?.add(index: token.index, logits: token.logits, negativeLogLikelihood: token.negativeLogLikelihood)
-        }, chunkDone: chunkDone)
+        }, chunkDone: chunkDone) }
     }
 }

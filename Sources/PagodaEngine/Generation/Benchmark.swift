@@ -19,14 +19,21 @@ public struct Benchmark {
         }
     }
 
-    public let model: LanguageModel
+    public let engine: Engine
 
-    public init(model: LanguageModel) {
-        self.model = model
+    public init(engine: Engine) {
+        self.engine = engine
     }
 
-    /// Runs `repetitions` (after one warm-up) of pp`promptTokens` and tg`generateTokens`.
+    /// Runs `repetitions` (after one warm-up) of pp`promptTokens` and tg`generateTokens`,
+    /// on the engine's queue (after any generation in flight). Each repetition uses a
+    /// conversation of its own with random token ids, released after it.
     public func run(promptTokens p: Int, generateTokens n: Int, repetitions: Int) throws -> (pp: Result, tg: Result) {
+        try engine.queue.sync { try measure(promptTokens: p, generateTokens: n, repetitions: repetitions) }
+    }
+
+    private func measure(promptTokens p: Int, generateTokens n: Int, repetitions: Int) throws -> (pp: Result, tg: Result) {
+        let model = engine.model
         var random = SeededRandom(seed: 1)
         let vocabulary = model.config.vocabularySize
         var ppRates: [Double] = [], tgRates: [Double] = []

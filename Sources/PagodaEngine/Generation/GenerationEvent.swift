@@ -1,7 +1,9 @@
-/// What a generation reports, in order: prompt progress, then for each token `decoded` and
-/// the text it completed, then exactly one `finished`; `preempted` may come at any point
-/// before `finished`.
+/// What a generation reports, in order: `prompt` once, prompt progress, then for each token
+/// `decoded` and the text it completed, then exactly one `finished`; `preempted` may come at
+/// any point before `finished`.
 public enum GenerationEvent: Sendable, Equatable {
+    /// The prompt is tokenized: how long it is and what was done to make it fit.
+    case prompt(PromptReport)
     /// Prompt tokens processed so far (reused ones count as processed).
     case promptProgress(done: Int, total: Int)
     /// The KV pool was full: another conversation's sequence was emptied to make room
@@ -14,6 +16,26 @@ public enum GenerationEvent: Sendable, Equatable {
     /// A piece of the reply: always whole UTF-8 characters.
     case text(String)
     case finished(FinishReason, GenerationStats)
+}
+
+/// The prompt a generation runs on, as the engine made it from the request.
+public struct PromptReport: Sendable, Equatable {
+    /// The prompt's token ids (the whole context of the reply).
+    public var tokens: [TokenID]
+    /// Set when the chat template failed while rendering and ChatML was used instead.
+    public var warning: String?
+    /// Messages the context policy left out so the prompt fits.
+    public var droppedMessages = 0
+    /// Set when the context or the pool leaves room for fewer tokens than the request's
+    /// limit: the reply stops there, cut as at the limit.
+    public var replyRoom: Int?
+
+    public init(tokens: [TokenID], warning: String? = nil, droppedMessages: Int = 0, replyRoom: Int? = nil) {
+        self.tokens = tokens
+        self.warning = warning
+        self.droppedMessages = droppedMessages
+        self.replyRoom = replyRoom
+    }
 }
 
 public enum FinishReason: Sendable, Equatable, CustomStringConvertible {

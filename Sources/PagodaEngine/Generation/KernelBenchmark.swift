@@ -72,7 +72,7 @@ public enum KernelBenchmark {
             // As the engine runs them: mat-vec for one token; for many, the packed VNNI kernel
             // (activations packed once) where the CPU has it.
             func product(_ n: Int) {
-                let packed = n > 1 && IntegerDot.vnniAvailable
+                let packed = n > 1 && KernelSet.current.hasVNNI
                 if packed { QuantizedMatrix.packActivations(activations, tokens: n, columns: columns, into: panel) }
                 pool.run { part in
                     let range = (rows * part / parts)..<(rows * (part + 1) / parts)

@@ -7,23 +7,23 @@
 /// blocks first, then evicts the least recently freed cached block.
 ///
 /// Mechanism only: which blocks a conversation holds is `KVCacheManager`'s business.
-public final class BlockPool: @unchecked Sendable {
-    public let layout: KVCacheLayout
-    public let blockCount: Int
+final class BlockPool: @unchecked Sendable {
+    let layout: KVCacheLayout
+    let blockCount: Int
     /// `blockCount × layout.bytesPerBlock` bytes, 64-byte aligned.
-    public let storage: UnsafeMutableRawPointer
+    let storage: UnsafeMutableRawPointer
 
-    public private(set) var refCounts: [Int]
+    private(set) var refCounts: [Int]
     /// Tokens written into each block (valid rows of every tile).
-    public internal(set) var fills: [Int]
-    public private(set) var hashes: [BlockHash?]
+    var fills: [Int]
+    private(set) var hashes: [BlockHash?]
     /// For a hashed block: its parent's hash and its tokens, to confirm a hit.
     private var hashedContent: [(parent: BlockHash?, tokens: [TokenID])?]
     private var plainFree: BlockQueue
     private var cachedFree: BlockQueue
     private var cachedBlocks: [BlockHash: Int] = [:]
 
-    public init(layout: KVCacheLayout, blockCount: Int) {
+    init(layout: KVCacheLayout, blockCount: Int) {
         precondition(blockCount > 0, "a pool needs at least one block")
         self.layout = layout
         self.blockCount = blockCount
@@ -39,30 +39,30 @@ public final class BlockPool: @unchecked Sendable {
     }
 
     /// A pool as large as `bytes` allows (at least one block).
-    public convenience init(layout: KVCacheLayout, budgetBytes bytes: Int) {
+    convenience init(layout: KVCacheLayout, budgetBytes bytes: Int) {
         self.init(layout: layout, blockCount: max(1, layout.blocks(fitting: bytes)))
     }
 
     deinit { storage.deallocate() }
 
-    public var totalBytes: Int { blockCount * layout.bytesPerBlock }
+    var totalBytes: Int { blockCount * layout.bytesPerBlock }
     /// Blocks that `allocate()` can hand out: plain free plus cached free.
-    public var freeCount: Int { plainFree.count + cachedFree.count }
-    public var cachedFreeCount: Int { cachedFree.count }
-    public var usedCount: Int { blockCount - freeCount }
+    var freeCount: Int { plainFree.count + cachedFree.count }
+    var cachedFreeCount: Int { cachedFree.count }
+    var usedCount: Int { blockCount - freeCount }
 
-    public func isCachedFree(_ block: Int) -> Bool { cachedFree.contains(block) }
+    func isCachedFree(_ block: Int) -> Bool { cachedFree.contains(block) }
 
     /// Start of block `block`'s bytes.
     @inline(__always)
-    public func blockBase(_ block: Int) -> UnsafeMutableRawPointer {
+    func blockBase(_ block: Int) -> UnsafeMutableRawPointer {
         storage + block * layout.bytesPerBlock
     }
 
     // MARK: - Allocation
 
     /// A block with reference count 1 and no content, or nil when every block is in use.
-    public func allocate() -> Int? {
+    func allocate() -> Int? {
         let block: Int
         if let plain = plainFree.popFirst() {
             block = plain
@@ -79,7 +79,7 @@ public final class BlockPool: @unchecked Sendable {
     }
 
     /// One more holder of `block`; revives it if it was cached free.
-    public func retain(_ block: Int) {
+    func retain(_ block: Int) {
         if refCounts[block] == 0 {
             precondition(cachedFree.contains(block), "retaining free block \(block) that holds nothing")
             cachedFree.remove(block)
@@ -89,7 +89,7 @@ public final class BlockPool: @unchecked Sendable {
 
     /// One holder fewer. At zero the block becomes free: cached (kept for prefix hits) if it
     /// has a hash, plain otherwise.
-    public func release(_ block: Int) {
+    func release(_ block: Int) {
         precondition(refCounts[block] > 0, "releasing block \(block) with no holder")
         refCounts[block] -= 1
         guard refCounts[block] == 0 else { return }
@@ -99,7 +99,7 @@ public final class BlockPool: @unchecked Sendable {
     // MARK: - Prefix cache
 
     /// The block caching exactly `tokens` after `parent`, if any (confirmed, not just hashed).
-    public func cachedBlock(for hash: BlockHash, parent: BlockHash?, tokens: ArraySlice<TokenID>) -> Int? {
+    func cachedBlock(for hash: BlockHash, parent: BlockHash?, tokens: ArraySlice<TokenID>) -> Int? {
         guard let block = cachedBlocks[hash], let content = hashedContent[block],
               content.parent == parent, content.tokens.elementsEqual(tokens) else { return nil }
         return block
@@ -107,7 +107,7 @@ public final class BlockPool: @unchecked Sendable {
 
     /// Marks a full block as holding `tokens` after `parent`. If another block already caches
     /// that prefix, this one stays unregistered (its twin serves future hits).
-    public func register(_ block: Int, hash: BlockHash, parent: BlockHash?, tokens: ArraySlice<TokenID>) {
+    func register(_ block: Int, hash: BlockHash, parent: BlockHash?, tokens: ArraySlice<TokenID>) {
         guard hashes[block] == nil, cachedBlocks[hash] == nil else { return }
         hashes[block] = hash
         hashedContent[block] = (parent, Array(tokens))
@@ -115,7 +115,7 @@ public final class BlockPool: @unchecked Sendable {
     }
 
     /// Drops `block`'s hash so its content may change. The caller must hold it alone.
-    public func forgetHash(_ block: Int) {
+    func forgetHash(_ block: Int) {
         guard let hash = hashes[block] else { return }
         if cachedBlocks[hash] == block { cachedBlocks[hash] = nil }
         hashes[block] = nil
@@ -125,14 +125,14 @@ public final class BlockPool: @unchecked Sendable {
     /// Copies block `from` into `to` and marks its first `tokens` rows filled (copy-on-write).
     /// The whole block is copied: key tiles are dimension-major, so a prefix of rows is not
     /// one contiguous range.
-    public func copyBlock(from: Int, to: Int, tokens: Int) {
+    func copyBlock(from: Int, to: Int, tokens: Int) {
         blockBase(to).copyMemory(from: blockBase(from), byteCount: layout.bytesPerBlock)
         fills[to] = tokens
     }
 
     /// Records that row `offset` of `block` now holds a token.
     @inline(__always)
-    public func markWritten(_ block: Int, offset: Int) {
+    func markWritten(_ block: Int, offset: Int) {
         if fills[block] < offset + 1 { fills[block] = offset + 1 }
     }
 
@@ -142,7 +142,7 @@ public final class BlockPool: @unchecked Sendable {
     }
 
     /// Checks the pool's invariants; for tests.
-    public func checkInvariants() -> [String] {
+    func checkInvariants() -> [String] {
         var problems: [String] = []
         for b in 0..<blockCount {
             let queued = plainFree.contains(b) || cachedFree.contains(b)

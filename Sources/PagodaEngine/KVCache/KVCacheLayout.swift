@@ -13,8 +13,8 @@ public typealias TokenID = Int32
 ///
 /// Example (SmolLM2: 30 layers, 3 KV heads, head dim 64, 16 tokens, f16):
 /// 30 × 2 × 3 × 16 × 64 = 184,320 elements = 368,640 bytes per block.
-public struct KVCacheLayout: Equatable, Sendable {
-    public enum Element: String, Sendable, CaseIterable {
+public struct KVCacheLayout: Equatable, Sendable, Codable {
+    public enum Element: String, Sendable, CaseIterable, Codable {
         case f16, f32
         public var bytes: Int { self == .f16 ? 2 : 4 }
     }
@@ -25,7 +25,7 @@ public struct KVCacheLayout: Equatable, Sendable {
     public let blockTokens: Int
     public let element: Element
 
-    public init(layerCount: Int, kvHeadCount: Int, headDimension: Int, blockTokens: Int = 16, element: Element = .f16) {
+    public init(layerCount: Int, kvHeadCount: Int, headDimension: Int, blockTokens: Int = EngineOptions.defaultBlockTokens, element: Element = .f16) {
         precondition(layerCount > 0 && kvHeadCount > 0 && headDimension > 0 && blockTokens > 0)
         self.layerCount = layerCount
         self.kvHeadCount = kvHeadCount
@@ -34,7 +34,7 @@ public struct KVCacheLayout: Equatable, Sendable {
         self.element = element
     }
 
-    public init(config: ModelConfig, blockTokens: Int = 16, element: Element = .f16) {
+    public init(config: ModelConfig, blockTokens: Int = EngineOptions.defaultBlockTokens, element: Element = .f16) {
         self.init(layerCount: config.layerCount, kvHeadCount: config.kvHeadCount, headDimension: config.headDimension,
                   blockTokens: blockTokens, element: element)
     }

@@ -1,27 +1,5 @@
 import Foundation
 
-/// Identifies one conversation's sequence of tokens in the KV cache.
-public struct SequenceID: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let raw: Int
-    public init(raw: Int) { self.raw = raw }
-    public static func < (a: SequenceID, b: SequenceID) -> Bool { a.raw < b.raw }
-    public var description: String { "#\(raw)" }
-}
-
-public enum KVCacheError: Error, Equatable, CustomStringConvertible {
-    /// Not enough free blocks; nothing was changed.
-    case outOfBlocks(needed: Int, free: Int, blockTokens: Int)
-    case unknownSequence(SequenceID)
-
-    public var description: String {
-        switch self {
-        case .outOfBlocks(let needed, let free, let b):
-            "KV cache is full: \(needed) more blocks of \(b) tokens are needed, \(free) are free (raise --kv-mem or start a new conversation)"
-        case .unknownSequence(let id): "no conversation \(id) in the KV cache"
-        }
-    }
-}
-
 /// Per-conversation policy over a `BlockPool` (after vLLM's `KVCacheManager`): each sequence
 /// has a block table (logical block i → physical block) and holds a reference on each block.
 ///
@@ -36,10 +14,14 @@ public enum KVCacheError: Error, Equatable, CustomStringConvertible {
 /// A block that is shared (refcount > 1) or hashed is never written: the first write into
 /// it copies it (copy-on-write) or, if held alone, drops its hash.
 ///
+/// A forward pass asks for its slots with one call, `allocateSlots`, writes its keys and
+/// values there, then `commit`s the tokens.
+///
 /// All methods are thread-safe (one lock); `snapshot()` may be called from the UI thread.
-public final class KVCacheManager: @unchecked Sendable {
-    public let pool: BlockPool
-    public var layout: KVCacheLayout { pool.layout }
+/// Internal to the engine: fronts reach conversations through `Engine`.
+final class KVCacheManager: @unchecked Sendable {
+    let pool: BlockPool
+    var layout: KVCacheLayout { pool.layout }
 
     struct Sequence {
         var table: [Int] = []
@@ -50,23 +32,15 @@ public final class KVCacheManager: @unchecked Sendable {
         var lastUse = 0
     }
 
-    /// How much of the last `prepare` was already in the cache.
-    public struct PrefixHit: Equatable, Sendable {
-        /// Tokens that need no recomputation (held by the sequence or taken from the cache).
-        public var reusedTokens = 0
-        /// Of those, tokens in blocks taken from the prefix cache (held by other sequences or
-        /// cached free).
-        public var cachedTokens = 0
-        public var cachedBlocks = 0
-    }
-
     private var sequences: [SequenceID: Sequence] = [:]
     private var nextID = 0
     private var useClock = 0
     private let lock = NSLock()
-    public private(set) var copyOnWriteCount = 0
+    private(set) var copyOnWriteCount = 0
+    /// Counts changes, so a snapshot can tell whether it is newer than another.
+    private var version = 0
 
-    public init(pool: BlockPool) {
+    init(pool: BlockPool) {
         self.pool = pool
     }
 
@@ -91,37 +65,42 @@ public final class KVCacheManager: @unchecked Sendable {
         useClock += 1
         s.lastUse = useClock
         defer { sequences[id] = s }
-        return try body(&s)
+        let result = try body(&s)
+        version += 1  // a body that throws changed nothing
+        return result
     }
 
     // MARK: - Sequences
 
-    public func createSequence() -> SequenceID {
+    func createSequence() -> SequenceID {
         withLock {
             let id = SequenceID(raw: nextID)
             nextID += 1
+            version += 1
             sequences[id] = Sequence()
             return id
         }
     }
 
     /// A new sequence sharing every block of `id` (each block's refcount + 1).
-    public func fork(_ id: SequenceID) throws -> SequenceID {
+    func fork(_ id: SequenceID) throws -> SequenceID {
         try withLock {
             var copy = try sequence(id)
             copy.lastPrefixHit = PrefixHit()
             for block in copy.table { pool.retain(block) }
             let newID = SequenceID(raw: nextID)
             nextID += 1
+            version += 1
             sequences[newID] = copy
             return newID
         }
     }
 
     /// Drops the sequence and its references, tail blocks first (so they are evicted first).
-    public func release(_ id: SequenceID) {
+    func release(_ id: SequenceID) {
         withLock {
             guard let s = sequences.removeValue(forKey: id) else { return }
+            version += 1
             for block in s.table.reversed() { pool.release(block) }
         }
     }
@@ -131,7 +110,7 @@ public final class KVCacheManager: @unchecked Sendable {
     /// became free. The sequence stays valid with no tokens: giving it its context again
     /// recomputes it, reviving from the prefix cache whatever blocks were not reused
     /// meanwhile. nil when no other sequence holds a block.
-    public func preemptLeastRecentlyUsed(except keep: Set<SequenceID>) -> (id: SequenceID, freedBlocks: Int)? {
+    func preemptLeastRecentlyUsed(except keep: Set<SequenceID>) -> (id: SequenceID, freedBlocks: Int)? {
         withLock {
             let candidates = sequences.filter { !keep.contains($0.key) && !$0.value.table.isEmpty }
             guard let victim = candidates.min(by: { $0.value.lastUse < $1.value.lastUse })?.key else { return nil }
@@ -141,16 +120,10 @@ public final class KVCacheManager: @unchecked Sendable {
         }
     }
 
-    public var sequenceIDs: [SequenceID] { withLock { sequences.keys.sorted() } }
-
-    public func tokens(of id: SequenceID) throws -> [TokenID] { try withLock { try sequence(id).tokens } }
-    public func tokenCount(of id: SequenceID) throws -> Int { try withLock { try sequence(id).tokens.count } }
-    public func blockTable(of id: SequenceID) throws -> [Int] { try withLock { try sequence(id).table } }
-    public func lastPrefixHit(of id: SequenceID) throws -> PrefixHit { try withLock { try sequence(id).lastPrefixHit } }
-
-    /// Tokens that fit in the pool's free blocks (not counting room left in partly
-    /// filled blocks).
-    public var freeTokenCapacity: Int { withLock { pool.freeCount * B } }
+    func tokens(of id: SequenceID) throws -> [TokenID] { try withLock { try sequence(id).tokens } }
+    func tokenCount(of id: SequenceID) throws -> Int { try withLock { try sequence(id).tokens.count } }
+    func blockTable(of id: SequenceID) throws -> [Int] { try withLock { try sequence(id).table } }
+    func lastPrefixHit(of id: SequenceID) throws -> PrefixHit { try withLock { try sequence(id).lastPrefixHit } }
 
     // MARK: - Prefix reuse
 
@@ -161,7 +134,7 @@ public final class KVCacheManager: @unchecked Sendable {
     /// takes further full blocks from the prefix cache where their hashes match. The last
     /// token of `context` is always left to compute, since its logits are needed.
     @discardableResult
-    public func prepare(_ id: SequenceID, context: [TokenID]) throws -> Int {
+    func prepare(_ id: SequenceID, context: [TokenID]) throws -> Int {
         precondition(!context.isEmpty, "a context has at least one token")
         return try withLock { try modify(id) { s in
             var common = 0
@@ -192,7 +165,7 @@ public final class KVCacheManager: @unchecked Sendable {
     }
 
     /// Keeps the first `count` tokens of `id` and releases the blocks past them.
-    public func truncate(_ id: SequenceID, to count: Int) throws {
+    func truncate(_ id: SequenceID, to count: Int) throws {
         try withLock { try modify(id) { s in truncate(&s, to: min(count, s.tokens.count)) } }
     }
 
@@ -205,13 +178,16 @@ public final class KVCacheManager: @unchecked Sendable {
 
     // MARK: - Writing
 
-    /// Makes room for `additional` tokens after the ones `id` holds: copies a shared last
-    /// block (copy-on-write), unhashes a held-alone one, and allocates new blocks. Either all
-    /// of that happens or, when the pool has too few free blocks, nothing and it throws.
-    public func reserve(_ id: SequenceID, additional: Int) throws {
+    /// Makes room for `count` tokens after the ones `id` holds and says where they go:
+    /// copies a shared last block (copy-on-write), unhashes a held-alone one, and allocates
+    /// new blocks. Either all of that happens or nothing, and it throws: `.outOfBlocks` when
+    /// the pool has too few free blocks, `.sequenceTooLong` past `limit` tokens in all.
+    /// The caller writes every slot, then `commit`s the tokens. After vLLM's `allocate_slots`.
+    func allocateSlots(_ id: SequenceID, count: Int, limit: Int) throws -> SlotAllocation {
         try withLock { try modify(id) { s in
             let n = s.tokens.count
-            let target = n + additional
+            let target = n + count
+            guard target <= limit else { throw KVCacheError.sequenceTooLong(needed: target, limit: limit) }
             let partial = n / B < s.table.count ? s.table[n / B] : nil
             let needsCopy = partial.map { pool.refCounts[$0] > 1 } ?? false
             let newBlocks = max(0, (target + B - 1) / B - s.table.count)
@@ -232,18 +208,13 @@ public final class KVCacheManager: @unchecked Sendable {
                 }
             }
             for _ in 0..<newBlocks { s.table.append(pool.allocate()!) }
+            return SlotAllocation(first: n, count: count, table: s.table, blockTokens: B)
         } }
-    }
-
-    /// Physical block and row of `position` (which must be reserved).
-    @inline(__always)
-    public func slot(in table: [Int], position: Int) -> (block: Int, offset: Int) {
-        (table[position / B], position % B)
     }
 
     /// Records `tokens` as written after the ones `id` holds (their keys and values must
     /// already be in the reserved slots) and registers every block that became full.
-    public func commit(_ id: SequenceID, tokens: ArraySlice<TokenID>) throws {
+    func commit(_ id: SequenceID, tokens: ArraySlice<TokenID>) throws {
         try withLock { try modify(id) { s in
             precondition(s.tokens.count + tokens.count <= s.table.count * B, "commit past the reserved blocks")
             for position in s.tokens.count..<(s.tokens.count + tokens.count) {
@@ -263,7 +234,7 @@ public final class KVCacheManager: @unchecked Sendable {
 
     // MARK: - Snapshot
 
-    public func snapshot() -> KVCacheSnapshot {
+    func snapshot() -> KVCacheSnapshot {
         withLock {
             var owners = Array(repeating: [SequenceID](), count: pool.blockCount)
             for (id, s) in sequences.sorted(by: { $0.key < $1.key }) {
@@ -278,7 +249,7 @@ public final class KVCacheManager: @unchecked Sendable {
             let seqs = sequences.sorted(by: { $0.key < $1.key }).map { id, s in
                 KVCacheSnapshot.Sequence(id: id, tokenCount: s.tokens.count, table: s.table, lastPrefixHit: s.lastPrefixHit)
             }
-            return KVCacheSnapshot(layout: pool.layout, blocks: blocks, sequences: seqs, copyOnWriteCount: copyOnWriteCount)
+            return KVCacheSnapshot(layout: pool.layout, blocks: blocks, sequences: seqs, copyOnWriteCount: copyOnWriteCount, version: version)
         }
     }
 }

@@ -26,13 +26,24 @@ public struct KVCacheSnapshot: Sendable, Equatable {
         public let tokenCount: Int
         /// Logical block i → physical block.
         public let table: [Int]
-        public let lastPrefixHit: KVCacheManager.PrefixHit
+        public let lastPrefixHit: PrefixHit
     }
 
     public let layout: KVCacheLayout
     public let blocks: [Block]
     public let sequences: [Sequence]
     public let copyOnWriteCount: Int
+    /// Grows with every change to the cache: of two snapshots, the one with the larger
+    /// version is the later picture (they may arrive out of order from different threads).
+    public let version: Int
+
+    public init(layout: KVCacheLayout, blocks: [Block], sequences: [Sequence], copyOnWriteCount: Int, version: Int = 0) {
+        self.layout = layout
+        self.blocks = blocks
+        self.sequences = sequences
+        self.copyOnWriteCount = copyOnWriteCount
+        self.version = version
+    }
 
     public var totalBlocks: Int { blocks.count }
     public var usedBlocks: Int { blocks.filter { $0.state == .inUse }.count }

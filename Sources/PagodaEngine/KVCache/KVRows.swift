@@ -6,7 +6,7 @@ enum KVRows {
     /// Stores `n` floats as token `row` of the key tile at element `tile` of `base`.
     @inline(__always)
     static func storeKey(_ x: UnsafePointer<Float>, n: Int, to base: UnsafeMutableRawPointer, tile: Int, row: Int,
-                         blockTokens: Int, element: KVCacheLayout.Element, simd: Bool = IntegerDot.simdAvailable) {
+                         blockTokens: Int, element: KVCacheLayout.Element, simd: Bool = KernelSet.current.hasAVX2) {
         let start = base + (tile + row) * element.bytes
         if simd { return pagoda_store_key(x, Int32(n), start, Int32(blockTokens), element == .f16 ? 1 : 0) }
         switch element {
@@ -33,7 +33,7 @@ enum KVRows {
             (base.assumingMemoryBound(to: Float.self) + index).update(from: x, count: n)
         case .f16:
             let out = base.assumingMemoryBound(to: UInt16.self) + index
-            if IntegerDot.simdAvailable { return pagoda_f32_to_f16(x, out, Int32(n)) }
+            if KernelSet.current.hasAVX2 { return pagoda_f32_to_f16(x, out, Int32(n)) }
             for i in 0..<n { out[i] = Float16(x[i]).bitPattern }
         }
     }
@@ -46,7 +46,7 @@ enum KVRows {
             out.update(from: base.assumingMemoryBound(to: Float.self) + index, count: n)
         case .f16:
             let src = base.assumingMemoryBound(to: UInt16.self) + index
-            if IntegerDot.simdAvailable { return pagoda_f16_to_f32(src, out, Int32(n)) }
+            if KernelSet.current.hasAVX2 { return pagoda_f16_to_f32(src, out, Int32(n)) }
             for i in 0..<n { out[i] = Float(Float16(bitPattern: src[i])) }
         }
     }

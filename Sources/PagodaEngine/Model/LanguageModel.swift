@@ -1,34 +1,20 @@
 /// A GGUF model loaded for inference: the mapped file, its configuration and weight views,
-/// and a KV cache sized from a memory budget.
-public final class LanguageModel: @unchecked Sendable {
-    public let file: GGUFFile
-    public let config: ModelConfig
-    public let weights: ModelWeights
-    public let cache: KVCacheManager
-    public let transformer: Transformer
+/// and a KV cache sized from a memory budget. Internal to the engine: fronts reach it
+/// through `Engine`.
+final class LanguageModel: @unchecked Sendable {
+    let file: GGUFFile
+    let config: ModelConfig
+    let weights: ModelWeights
+    let cache: KVCacheManager
+    let transformer: Transformer
 
-    public struct Options: Sendable {
-        /// Bytes of KV cache memory (the pool is as many whole blocks as fit).
-        public var kvBudgetBytes = 256 << 20
-        /// Tokens the KV pool must hold, as llama.cpp's `--ctx-size`; when set, the pool is
-        /// sized from it (rounded up to whole blocks) and `kvBudgetBytes` is ignored.
-        public var kvTokens: Int?
-        public var blockTokens = 16
-        public var kvElement = KVCacheLayout.Element.f16
-        public var maxChunk = 64
-        /// Threads for the matrix products (default: every core).
-        public var threads = ThreadPool.availableCores
-        /// Quantize activations to 8 bits for integer dot products (fast, llama.cpp's
-        /// numerics). Off: exact float products on dequantized weights (slow).
-        public var quantizedActivations = true
-        public init() {}
-    }
+    typealias Options = EngineOptions
 
-    public convenience init(path: String, options: Options = Options()) throws {
+    convenience init(path: String, options: Options = Options()) throws {
         try self.init(file: GGUFFile(path: path), options: options)
     }
 
-    public init(file: GGUFFile, options: Options = Options()) throws {
+    init(file: GGUFFile, options: Options = Options()) throws {
         self.file = file
         config = try ModelConfig(metadata: file.metadata)
         try ModelValidation.check(config, against: file)

@@ -2,32 +2,32 @@
 /// (matrices stay in their quantized blocks) plus small f32 copies of norms and biases.
 /// Shapes are checked against the configuration; a missing or misshapen tensor is a
 /// `GGUFError` naming it.
-public struct ModelWeights: @unchecked Sendable {
-    public struct Layer: @unchecked Sendable {
-        public let attentionNorm: [Float]        // (d_model)
-        public let wq: QuantizedMatrix           // (d_model) → (heads · head_dim)
-        public let wk: QuantizedMatrix           // (d_model) → (kv_heads · head_dim)
-        public let wv: QuantizedMatrix           // (d_model) → (kv_heads · head_dim)
-        public let bq: [Float]?                  // (heads · head_dim), qwen2
-        public let bk: [Float]?                  // (kv_heads · head_dim), qwen2
-        public let bv: [Float]?                  // (kv_heads · head_dim), qwen2
-        public let wo: QuantizedMatrix           // (heads · head_dim) → (d_model)
-        public let ffnNorm: [Float]              // (d_model)
-        public let gate: QuantizedMatrix         // (d_model) → (ffn)
-        public let up: QuantizedMatrix           // (d_model) → (ffn)
-        public let down: QuantizedMatrix         // (ffn) → (d_model)
+struct ModelWeights: @unchecked Sendable {
+    struct Layer: @unchecked Sendable {
+        let attentionNorm: [Float]        // (d_model)
+        let wq: QuantizedMatrix           // (d_model) → (heads · head_dim)
+        let wk: QuantizedMatrix           // (d_model) → (kv_heads · head_dim)
+        let wv: QuantizedMatrix           // (d_model) → (kv_heads · head_dim)
+        let bq: [Float]?                  // (heads · head_dim), qwen2
+        let bk: [Float]?                  // (kv_heads · head_dim), qwen2
+        let bv: [Float]?                  // (kv_heads · head_dim), qwen2
+        let wo: QuantizedMatrix           // (heads · head_dim) → (d_model)
+        let ffnNorm: [Float]              // (d_model)
+        let gate: QuantizedMatrix         // (d_model) → (ffn)
+        let up: QuantizedMatrix           // (d_model) → (ffn)
+        let down: QuantizedMatrix         // (ffn) → (d_model)
     }
 
-    public let tokenEmbedding: QuantizedMatrix   // vocab rows of d_model
-    public let layers: [Layer]
-    public let outputNorm: [Float]               // (d_model)
-    public let output: QuantizedMatrix           // (d_model) → (vocab); token_embd when tied
+    let tokenEmbedding: QuantizedMatrix   // vocab rows of d_model
+    let layers: [Layer]
+    let outputNorm: [Float]               // (d_model)
+    let output: QuantizedMatrix           // (d_model) → (vocab); token_embd when tied
     /// Per-frequency divisors for RoPE (`rope_freqs.weight`, Llama 3.1 style), if present.
-    public let ropeFrequencyFactors: [Float]?
+    let ropeFrequencyFactors: [Float]?
     /// Keeps the mapping alive while the views are in use.
-    public let file: GGUFFile
+    let file: GGUFFile
 
-    public init(file: GGUFFile, config c: ModelConfig) throws {
+    init(file: GGUFFile, config c: ModelConfig) throws {
         self.file = file
         let d = c.embeddingLength, qDim = c.headCount * c.headDimension, kvDim = c.kvHeadCount * c.headDimension
 
@@ -83,7 +83,7 @@ public struct ModelWeights: @unchecked Sendable {
     }
 
     /// Bytes of quantized weights the forward pass reads (the output matrix counted once).
-    public var matrixBytes: Int {
+    var matrixBytes: Int {
         let perLayer = layers.reduce(0) { s, l in
             s + [l.wq, l.wk, l.wv, l.wo, l.gate, l.up, l.down].reduce(0) { $0 + $1.byteCount }
         }

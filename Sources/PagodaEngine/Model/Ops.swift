@@ -14,7 +14,7 @@ enum Ops {
     }
 
     /// `gate = silu(gate) ⊙ up`, where `silu(g) = g / (1 + e^−g)`.
-    static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, n: Int, simd: Bool = IntegerDot.simdAvailable) {
+    static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, n: Int, simd: Bool = KernelSet.current.hasAVX2) {
         if simd { return pagoda_swiglu(gate, up, Int32(n)) }
         for i in 0..<n {
             let g = gate[i]

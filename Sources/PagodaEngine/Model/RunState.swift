@@ -14,7 +14,6 @@ final class RunState {
     let gate: UnsafeMutablePointer<Float>     // (T, ffn)
     let up: UnsafeMutablePointer<Float>       // (T, ffn)
     let logits: UnsafeMutablePointer<Float>   // (vocab) of one token
-    let rowScratch: UnsafeMutablePointer<Float> // one dequantized weight row
     /// One row scratch per pool thread (`threads × max width`).
     let threadScratch: UnsafeMutablePointer<Float>
     let scratchStride: Int
@@ -39,7 +38,6 @@ final class RunState {
         gate = .allocate(capacity: maxTokens * c.feedForwardLength)
         up = .allocate(capacity: maxTokens * c.feedForwardLength)
         logits = .allocate(capacity: c.vocabularySize)
-        rowScratch = .allocate(capacity: max(d, qDim, c.feedForwardLength))
         scratchStride = max(d, qDim, c.feedForwardLength)
         threadScratch = .allocate(capacity: scratchStride * max(1, threads))
         activations = .allocate(capacity: maxTokens * (scratchStride / 32 + 1))
@@ -50,8 +48,7 @@ final class RunState {
     }
 
     deinit {
-        for buffer in [x, xb, xb2, q, k, v, attention, gate, up, logits, rowScratch, threadScratch] { buffer.deallocate() }
-        attentionKernel.deallocate()
+        for buffer in [x, xb, xb2, q, k, v, attention, gate, up, logits, threadScratch] { buffer.deallocate() }
         activations.deallocate()
         packedActivations.deallocate()
         packedScratch.deallocate()

@@ -3,44 +3,44 @@
 /// `forward` runs a chunk of tokens of one sequence through every layer, storing their keys
 /// and values in the sequence's blocks; prefill passes many tokens, decode one. Not
 /// thread-safe: one forward pass at a time.
-public final class Transformer: @unchecked Sendable {
-    public let config: ModelConfig
-    public let weights: ModelWeights
-    public let cache: KVCacheManager
+final class Transformer: @unchecked Sendable {
+    let config: ModelConfig
+    let weights: ModelWeights
+    let cache: KVCacheManager
     /// Most tokens one forward pass takes; longer prompts are processed in chunks.
-    public let maxChunk: Int
+    let maxChunk: Int
     private let state: RunState
     private let rope: RoPE
     /// Matrix products and attention are split over these threads.
-    public let pool: ThreadPool
+    let pool: ThreadPool
     private let products: ProductRunner
     /// Integer dot products on 8-bit activations where the weight type has them; otherwise
     /// exact float products on dequantized rows.
-    public var quantizedActivations: Bool {
+    var quantizedActivations: Bool {
         get { products.quantizedActivations }
         set { products.quantizedActivations = newValue }
     }
 
-    public init(config: ModelConfig, weights: ModelWeights, cache: KVCacheManager, maxChunk: Int = 64, threads: Int = 1) {
+    init(config: ModelConfig, weights: ModelWeights, cache: KVCacheManager, maxChunk: Int = 64, threads: Int = 1) {
         precondition(cache.layout.layerCount == config.layerCount && cache.layout.kvHeadCount == config.kvHeadCount
                      && cache.layout.headDimension == config.headDimension, "KV layout does not match the model")
         self.config = config
         self.weights = weights
         self.cache = cache
         self.maxChunk = maxChunk
-        pool = ThreadPool.shared(threads: max(1, threads))
+        pool = ThreadPool(threads: max(1, threads))
         state = RunState(config: config, layout: cache.layout, maxTokens: maxChunk, threads: pool.threadCount)
         rope = RoPE(config: config, frequencyFactors: weights.ropeFrequencyFactors)
         products = ProductRunner(pool: pool, state: state)
     }
 
     /// Logits of one token, valid until the next forward pass.
-    public var logits: UnsafeBufferPointer<Float> {
+    var logits: UnsafeBufferPointer<Float> {
         UnsafeBufferPointer(start: state.logits, count: config.vocabularySize)
     }
 
     /// Which tokens of a chunk need logits.
-    public enum LogitsWanted {
+    enum LogitsWanted {
         case none
         case last
         /// Each token's logits, handed to the closure with its index in the chunk.
@@ -54,7 +54,7 @@ public final class Transformer: @unchecked Sendable {
     /// `progress`, if given, is called after each chunk with the number of context tokens
     /// now in the cache; it may throw (for instance `CancellationError`) to stop.
     @discardableResult
-    public func evaluate(
+    func evaluate(
         _ sequence: SequenceID, context: [TokenID],
         each: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil,
         progress: ((Int) throws -> Void)? = nil
@@ -77,17 +77,16 @@ public final class Transformer: @unchecked Sendable {
     }
 
     /// Runs `tokens` at the positions after what `sequence` holds, stores their keys and values
-    /// and commits them. Throws `KVCacheError.outOfBlocks` (changing nothing) if the pool is full.
-    public func forward(_ tokens: ArraySlice<TokenID>, sequence: SequenceID, logits wanted: LogitsWanted) throws {
+    /// and commits them. Throws `KVCacheError.outOfBlocks` (changing nothing) if the pool is
+    /// full, `.sequenceTooLong` past the model's context.
+    func forward(_ tokens: ArraySlice<TokenID>, sequence: SequenceID, logits wanted: LogitsWanted) throws {
         let T = tokens.count
         precondition(T > 0 && T <= maxChunk, "chunk of \(T) tokens (1…\(maxChunk))")
         let c = config, s = state
         let d = c.embeddingLength, hd = c.headDimension
         let qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd, ff = c.feedForwardLength
-        let first = try cache.tokenCount(of: sequence)
-        guard first + T <= c.contextLength else { throw ModelError.contextFull(needed: first + T, limit: c.contextLength) }
-        try cache.reserve(sequence, additional: T)
-        let table = try cache.blockTable(of: sequence)
+        let slots = try cache.allocateSlots(sequence, count: T, limit: c.contextLength)
+        let first = slots.first, table = slots.table
         let pool = cache.pool, layout = cache.layout
 
         // Embedding lookup: x[t] = token_embd[token].
@@ -109,7 +108,7 @@ public final class Transformer: @unchecked Sendable {
                 let position = first + t
                 rope.apply(s.q + t * qDim, heads: c.headCount, position: position)
                 rope.apply(s.k + t * kvDim, heads: c.kvHeadCount, position: position)
-                let (block, row) = cache.slot(in: table, position: position)
+                let (block, row) = slots.slot(position)
                 let base = pool.blockBase(block)
                 for h in 0..<c.kvHeadCount {
                     KVRows.storeKey(s.k + t * kvDim + h * hd, n: hd, to: base, tile: layout.tileOffset(layer: l, value: false, head: h),
@@ -151,12 +150,10 @@ public final class Transformer: @unchecked Sendable {
 
 public enum ModelError: Error, Equatable, CustomStringConvertible {
     case tokenOutOfRange(TokenID, vocabulary: Int)
-    case contextFull(needed: Int, limit: Int)
 
     public var description: String {
         switch self {
         case .tokenOutOfRange(let t, let n): "token id \(t) is outside the vocabulary (0..<\(n))"
-        case .contextFull(let needed, let limit): "the conversation needs \(needed) tokens, the model's context is \(limit)"
         }
     }
 }

@@ -9,31 +9,13 @@ public enum IntegerDot {
     /// The weight types with an integer dot product.
     public static let types: Set<GGMLType> = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q6_K]
 
-    /// True when the AVX2 kernels can run on this CPU (and are not turned off with
-    /// `PAGODA_KERNELS=scalar`).
-    public static let simdAvailable: Bool = {
-        if let choice = getenv("PAGODA_KERNELS").map({ String(cString: $0) }), choice == "scalar" { return false }
-        return pagoda_kernels_available() != 0
-    }()
-
-    /// True when the AVX-512 VL + VNNI kernels run: the prefill product (`pagoda_gemm`) and
-    /// the mat-vec dot products except Q8_0's. The CPU has them and `PAGODA_KERNELS` is
-    /// neither `scalar` nor `avx2`.
-    public static let vnniAvailable: Bool = {
-        if let choice = getenv("PAGODA_KERNELS").map({ String(cString: $0) }), choice == "avx2" { return false }
-        return simdAvailable && pagoda_gemm_available() != 0
-    }()
-
-    /// The kernel set that runs.
-    public static var kernelName: String { vnniAvailable ? "avx512-vnni" : simdAvailable ? "avx2" : "scalar" }
-
     /// Bytes of one activation block (`pagoda_q8_block`): d, s, 32 codes.
     public static let activationBlockBytes = MemoryLayout<pagoda_q8_block>.stride
 
     // MARK: - Activations
 
     /// Quantizes `n` floats (a multiple of 32) into `n / 32` activation blocks.
-    public static func quantize(_ x: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<pagoda_q8_block>, simd: Bool = simdAvailable) {
+    public static func quantize(_ x: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<pagoda_q8_block>, simd: Bool = KernelSet.current.hasAVX2) {
         if simd { return pagoda_quantize_q8(x, Int32(n), out) }
         quantizeScalar(x, count: n, into: out)
     }
@@ -65,7 +47,7 @@ public enum IntegerDot {
     @inline(__always)
     public static func dot(
         _ type: GGMLType, _ w: UnsafeRawPointer, _ a: UnsafePointer<pagoda_q8_block>, blocks: Int,
-        simd: Bool = simdAvailable, vnni: Bool = vnniAvailable
+        simd: Bool = KernelSet.current.hasAVX2, vnni: Bool = KernelSet.current.hasVNNI
     ) -> Float {
         if simd && vnni {
             switch type {

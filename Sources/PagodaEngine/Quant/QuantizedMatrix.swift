@@ -45,7 +45,7 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// else the plain loop, its twin.
     public func multiply(
         _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int,
-        rowRange: Range<Int>? = nil, scratch: UnsafeMutablePointer<Float>, simd: Bool = IntegerDot.simdAvailable
+        rowRange: Range<Int>? = nil, scratch: UnsafeMutablePointer<Float>, simd: Bool = KernelSet.current.hasAVX2
     ) {
         for r in rowRange ?? 0..<rows {
             let w: UnsafePointer<Float>
@@ -80,10 +80,10 @@ extension QuantizedMatrix {
         decoded: UnsafeMutableRawPointer? = nil
     ) {
         let blocks = columns / 32
-        let simd = IntegerDot.simdAvailable
+        let simd = KernelSet.current.hasAVX2
         if tokens == 1, simd,
            pagoda_matvec(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound), a, Int32(blocks), y,
-                         IntegerDot.vnniAvailable ? 1 : 0) != 0 {
+                         KernelSet.current.hasVNNI ? 1 : 0) != 0 {
             return
         }
         if tokens > 1, simd, let decoded {
@@ -130,13 +130,13 @@ extension QuantizedMatrix {
     /// `y[t][r] = W[r] · a[t]` over `rowRange` with the AVX-512 VNNI kernel, for activations
     /// packed by `packActivations`. Rows are unpacked eight at a time into `scratch`
     /// (`packedScratchBytes`); each weight byte is then used by every token from registers.
-    /// Requires `IntegerDot.vnniAvailable` and an integer-dot type; returns false otherwise.
+    /// Requires `KernelSet.current.hasVNNI` and an integer-dot type; returns false otherwise.
     @discardableResult
     public func multiplyPacked(
         _ panel: UnsafeRawPointer, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int, rowRange: Range<Int>,
         scratch: UnsafeMutableRawPointer
     ) -> Bool {
-        guard IntegerDot.vnniAvailable, hasIntegerDot, !rowRange.isEmpty else { return rowRange.isEmpty }
+        guard KernelSet.current.hasVNNI, hasIntegerDot, !rowRange.isEmpty else { return rowRange.isEmpty }
         return pagoda_gemm(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound),
                            panel, Int32(tokens), Int32(columns / 32), y, yStride, scratch) != 0
     }

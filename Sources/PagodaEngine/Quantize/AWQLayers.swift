@@ -45,7 +45,7 @@ public final class AWQLayers: LayerCalibration {
     /// compared with the original.
     var foldOnly: GGMLType?
 
-    public init(weights: ModelWeights, config: ModelConfig, calibration: CalibrationSet, pool: ThreadPool) {
+    init(weights: ModelWeights, config: ModelConfig, calibration: CalibrationSet, pool: ThreadPool) {
         self.weights = weights
         self.pool = pool
         forward = CalibrationForward(config: config, weights: weights, calibration: calibration, pool: pool)

@@ -133,7 +133,7 @@ final class CalibrationForward {
     /// slices of `attentionSlice` queries that each see only the keys up to their last
     /// query. Cost: about 2·heads·window²·head_dim flops per window; scratch of
     /// window·(window + head_dim) floats per thread.
-    func attention(q: [Float], k: [Float], v: [Float], windows: Int? = nil, simd: Bool = IntegerDot.simdAvailable) -> [Float] {
+    func attention(q: [Float], k: [Float], v: [Float], windows: Int? = nil, simd: Bool = KernelSet.current.hasAVX2) -> [Float] {
         let c = config, hd = c.headDimension, qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd
         let T = windowLength, group = c.headCount / c.kvHeadCount
         let windows = min(windows ?? tokenCount / max(1, T), tokenCount / max(1, T)), tokens = windows * T

@@ -9,7 +9,7 @@ enum DenseProducts {
     /// Cost: 2·m·n·k flops.
     static func multiplyAdd(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                             c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, pool: ThreadPool,
-                            simd: Bool = IntegerDot.simdAvailable) {
+                            simd: Bool = KernelSet.current.hasAVX2) {
         guard m > 0, n > 0, k > 0 else { return }
         nonisolated(unsafe) let a = a, b = b, c = c
         // Whole tiles of six rows per part, so every part runs the fast kernel.
@@ -25,7 +25,7 @@ enum DenseProducts {
     /// the upper triangle is computed, then mirrored. `X` is transposed in slices of 512
     /// rows (scratch of 512·n floats). Cost: rows·n² flops.
     static func addGram(_ x: UnsafePointer<Float>, rows: Int, columns n: Int, into g: UnsafeMutablePointer<Float>, pool: ThreadPool,
-                        simd: Bool = IntegerDot.simdAvailable) {
+                        simd: Bool = KernelSet.current.hasAVX2) {
         guard rows > 0, n > 0 else { return }
         let slice = 512
         let transposed = UnsafeMutablePointer<Float>.allocate(capacity: slice * n)
@@ -74,7 +74,7 @@ enum DenseProducts {
     }
 
     /// Σ a[i]·b[i] in Double.
-    static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ n: Int, simd: Bool = IntegerDot.simdAvailable) -> Double {
+    static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ n: Int, simd: Bool = KernelSet.current.hasAVX2) -> Double {
         if simd { return pagoda_dot_f64(a, b, Int32(n)) }
         var s = 0.0
         for i in 0..<n { s += a[i] * b[i] }

@@ -30,7 +30,7 @@ public struct GPTQ {
     /// over the inputs) to `type`, given the inputs' Hessian `hessian` (columns × columns,
     /// any positive multiple of X·Xᵀ). Returns the rows in `type`'s block format.
     public func quantize(weights: [Float], rows: Int, columns: Int, hessian: [Double], type: GGMLType,
-                         pool: ThreadPool = .shared(threads: 1)) throws -> [UInt8] {
+                         pool: ThreadPool = ThreadPool(threads: 1)) throws -> [UInt8] {
         guard let grid = BlockGrid(type), columns % grid.span == 0 else {
             throw QuantError.unsupported(type, operation: "GPTQ")
         }

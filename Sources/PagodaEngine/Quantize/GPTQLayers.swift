@@ -17,7 +17,7 @@ public final class GPTQLayers: LayerCalibration {
     let gptq: GPTQ
     let pool: ThreadPool
 
-    public init(weights: ModelWeights, config: ModelConfig, calibration: CalibrationSet, gptq: GPTQ = GPTQ(), pool: ThreadPool) {
+    init(weights: ModelWeights, config: ModelConfig, calibration: CalibrationSet, gptq: GPTQ = GPTQ(), pool: ThreadPool) {
         self.weights = weights
         self.gptq = gptq
         self.pool = pool

@@ -25,3 +25,20 @@ extension LayerCalibration {
         return try bytes.withUnsafeBytes { try Quantization.dequantize(type, $0, count: count) }
     }
 }
+
+/// The calibrating methods, by the names `quantize --method` takes.
+public enum CalibrationMethod: String, CaseIterable, Sendable {
+    case awq, gptq
+
+    /// The method set up for the model in `file` (checked as for inference), calibrating on
+    /// `set`. `gptq` carries GPTQ's options (act-order, damping); AWQ ignores it.
+    public func calibration(for file: GGUFFile, set: CalibrationSet, gptq: GPTQ = GPTQ(), pool: ThreadPool) throws -> LayerCalibration {
+        let config = try ModelConfig(metadata: file.metadata)
+        try ModelValidation.check(config, against: file)
+        let weights = try ModelWeights(file: file, config: config)
+        switch self {
+        case .awq: return AWQLayers(weights: weights, config: config, calibration: set, pool: pool)
+        case .gptq: return GPTQLayers(weights: weights, config: config, calibration: set, gptq: gptq, pool: pool)
+        }
+    }
+}

@@ -54,7 +54,7 @@ public struct ModelQuantizer {
     public var allowRequantize = false
     public var pool: ThreadPool
 
-    public init(pool: ThreadPool = .shared(threads: ThreadPool.availableCores), allowRequantize: Bool = false) {
+    public init(pool: ThreadPool = ThreadPool(threads: ThreadPool.availableCores), allowRequantize: Bool = false) {
         self.pool = pool
         self.allowRequantize = allowRequantize
     }

@@ -24,6 +24,9 @@ public struct Vocabulary: Sendable {
 
     public let bos: TokenID?
     public let eos: TokenID?
+    /// The BOS and EOS tokens' text, as templates see them (`bos_token`); empty when absent.
+    public var bosText: String { bos.map { tokens[Int($0)] } ?? "" }
+    public var eosText: String { eos.map { tokens[Int($0)] } ?? "" }
     public let eot: TokenID?
     public let unknown: TokenID?
     public let addBOS: Bool

@@ -6,10 +6,9 @@ import PagodaEngine
 public final class ChatApp {
     public let session: ChatSession
 
-    public init(engine: Engine, systemPrompt: String?, settings: ChatSettings, threads: Int, prompts: PromptLibrary = .standard(),
+    public init(engine: Engine, systemPrompt: String?, settings: ChatSettings, prompts: PromptLibrary = .standard(),
                 transcripts: TranscriptStore? = nil) {
-        session = ChatSession(engine: engine, systemPrompt: systemPrompt, settings: settings, threads: threads,
-                              prompts: prompts, transcripts: transcripts)
+        session = ChatSession(engine: engine, systemPrompt: systemPrompt, settings: settings, prompts: prompts, transcripts: transcripts)
     }
 
     /// Runs until the user quits or a signal arrives; the terminal is restored on return.

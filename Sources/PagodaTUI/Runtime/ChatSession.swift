@@ -20,20 +20,16 @@ public final class ChatSession {
     /// engine's thread.
     private let focused = FocusedSequence()
 
+    /// Forwards the engine's KV snapshots to the inbox while the screen is up.
+    private var snapshotTask: Task<Void, Never>?
+
     /// `transcripts`, if given, saves every conversation and brings back the earlier ones.
-    public init(engine: Engine, systemPrompt: String?, settings: ChatSettings, threads: Int, prompts: PromptLibrary = .standard(),
+    public init(engine: Engine, systemPrompt: String?, settings: ChatSettings, prompts: PromptLibrary = .standard(),
                 transcripts: TranscriptStore? = nil) {
         self.engine = engine
         self.prompts = prompts
         self.transcripts = transcripts
-        let summary = try? ModelSummary(file: engine.model.file)
-        let info = ModelInfo(
-            name: summary?.displayName ?? engine.model.file.name,
-            fileName: engine.model.file.name,
-            architecture: engine.model.config.architecture,
-            weightTypes: summary?.bytesByType.map { ($0.type.name, Double($0.bytes) / 1_048_576) } ?? [],
-            threads: threads,
-            contextLength: engine.model.config.contextLength)
+        let info = ModelInfo(facts: engine.facts)
         var past: [Conversation] = []
         var firstNumber = 1
         var problem: String?
@@ -97,15 +93,23 @@ public final class ChatSession {
     public func start(width: Int, height: Int) {
         state.width = width
         state.height = height
-        state.kv = engine.model.cache.snapshot()
+        _ = update(&state, .kvChanged(engine.kvSnapshot()))
         if let warning = engine.templateWarning { _ = update(&state, .notice(warning)) }
+        let engine = self.engine, inbox = self.inbox
+        snapshotTask = Task.detached {
+            for await snapshot in engine.kvSnapshots() { inbox.post(.kvChanged(snapshot)) }
+        }
     }
 
-    /// Stops every generation and saves.
+    /// Stops every generation and the snapshot feed, and saves.
     public func finish() {
         for stop in stops.values { stop.stop() }
+        snapshotTask?.cancel()
+        snapshotTask = nil
         saveTranscripts()
     }
+
+    deinit { snapshotTask?.cancel() }
 
     private func perform(_ effects: [Effect]) {
         for effect in effects {
@@ -116,15 +120,15 @@ public final class ChatSession {
                 stops[id]?.stop()
             case .fork(let source, let conversation):
                 do {
-                    let copy = try engine.model.cache.fork(source)
+                    let copy = try engine.fork(source)
                     inbox.post(.sequenceAssigned(conversation: conversation, copy))
                 } catch {
                     inbox.post(.notice("fork failed: \(error)"))
                 }
-                inbox.post(.kvChanged(engine.model.cache.snapshot()))
+                inbox.post(.kvChanged(engine.kvSnapshot()))
             case .release(let sequence):
-                engine.model.cache.release(sequence)
-                inbox.post(.kvChanged(engine.model.cache.snapshot()))
+                engine.release(sequence)
+                inbox.post(.kvChanged(engine.kvSnapshot()))
             case .loadSystemPrompt(let name, let conversation):
                 do {
                     inbox.post(.systemPromptLoaded(conversation: conversation, text: try prompts.prompt(named: name)))
@@ -133,8 +137,8 @@ public final class ChatSession {
                 }
             case .delete(let conversation):
                 if let sequence = conversation.sequence {
-                    engine.model.cache.release(sequence)
-                    inbox.post(.kvChanged(engine.model.cache.snapshot()))
+                    engine.release(sequence)
+                    inbox.post(.kvChanged(engine.kvSnapshot()))
                 }
                 do { try transcripts?.delete(conversation) } catch {
                     inbox.post(.notice("conversation \(conversation.number) could not be deleted from the store: \(error)"))
@@ -165,47 +169,33 @@ public final class ChatSession {
     }
 
     private func startGeneration(id: Int, conversation: Int, sequence: SequenceID?, messages: [ChatMessage], settings: ChatSettings) {
-        let cache = engine.model.cache
-        let seq = sequence ?? cache.createSequence()
+        let seq = sequence ?? engine.createConversation()
         if sequence == nil { inbox.post(.sequenceAssigned(conversation: conversation, seq)) }
         let stop = StopSignal()
         stops[id] = stop
-        let engine = self.engine, inbox = self.inbox, focused = self.focused
-        // The template is rendered and the prompt tokenized here, off the UI thread.
+        // The engine renders the template and tokenizes the prompt on its own queue. A reply
+        // ends where the context or the pool does, cut as at the token limit (so /continue
+        // goes on), instead of failing with a full KV cache mid-reply.
+        var request = Engine.Request(sequence: seq, input: .messages(messages))
+        request.sampling = settings.sampling
+        request.maxTokens = settings.maxTokens
+        request.contextPolicy = settings.contextPolicy
+        let focused = self.focused
+        request.protected = { focused.get().map { [$0] } ?? [] }
+        let engine = self.engine, inbox = self.inbox
         Task.detached {
-            // Messages that end with a reply continue it: the conversation before it, then the
-            // reply's own tokens, with no end of turn between.
-            let continued = messages.last?.role == .assistant ? messages.last!.content : nil
-            let partial = continued.map { engine.tokenizer.encode($0) } ?? []
-            let earlier = continued == nil ? messages : Array(messages.dropLast())
-            var prompt = engine.prompt(for: earlier, fitting: engine.promptRoom(reply: settings.maxTokens) - partial.count, policy: settings.contextPolicy)
-            prompt.tokens += partial
-            if let warning = prompt.warning { inbox.post(.notice(warning)) }
-            if prompt.droppedMessages > 0 {
-                inbox.post(.contextTrimmed(conversation: conversation, dropped: prompt.droppedMessages, policy: settings.contextPolicy))
-            }
-            var request = Engine.Request(sequence: seq, context: prompt.tokens)
-            request.sampling = settings.sampling
-            // A reply ends where the context or the pool does, cut as at the token limit
-            // (so /continue goes on), instead of failing with a full KV cache mid-reply.
-            let room = engine.replyRoom(promptTokens: prompt.tokens.count)
-            request.maxTokens = max(1, min(settings.maxTokens, room))
-            if room < settings.maxTokens {
-                inbox.post(.info("room for \(room) more tokens in this conversation (the KV pool or the model's context): the reply stops there; /continue goes on"))
-            }
-            request.protected = { focused.get().map { [$0] } ?? [] }
-            let stream = engine.generate(request, stop: stop)
-            var lastSnapshot = DispatchTime.now()
-            for await event in stream {
-                inbox.post(.generation(id: id, event))
-                let now = DispatchTime.now()
-                // The block map follows the cache live, at most ~20 times a second.
-                if case .finished = event {
-                    inbox.post(.kvChanged(cache.snapshot()))
-                } else if now.uptimeNanoseconds - lastSnapshot.uptimeNanoseconds > 50_000_000 {
-                    inbox.post(.kvChanged(cache.snapshot()))
-                    lastSnapshot = now
+            for await event in engine.generate(request, stop: stop) {
+                if case .prompt(let report) = event {
+                    if let warning = report.warning { inbox.post(.notice(warning)) }
+                    if report.droppedMessages > 0 {
+                        inbox.post(.contextTrimmed(conversation: conversation, dropped: report.droppedMessages, policy: settings.contextPolicy))
+                    }
+                    if let room = report.replyRoom {
+                        inbox.post(.info("room for \(room) more tokens in this conversation (the KV pool or the model's context): the reply stops there; /continue goes on"))
+                    }
                 }
+                inbox.post(.generation(id: id, event))
+                if case .finished = event { inbox.post(.kvChanged(engine.kvSnapshot())) }
             }
         }
     }

@@ -20,6 +20,13 @@ public struct ModelInfo: Equatable, Sendable {
         self.contextLength = contextLength
     }
 
+    /// What an engine says of its model.
+    public init(facts: ModelFacts) {
+        self.init(name: facts.name, fileName: facts.fileName, architecture: facts.architecture,
+                  weightTypes: facts.weightsByType.map { ($0.type, Double($0.bytes) / 1_048_576) }, threads: facts.threads,
+                  contextLength: facts.contextLength)
+    }
+
     public static func == (a: ModelInfo, b: ModelInfo) -> Bool {
         a.name == b.name && a.fileName == b.fileName && a.architecture == b.architecture && a.threads == b.threads && a.contextLength == b.contextLength
             && a.weightTypes.map(\.type) == b.weightTypes.map(\.type)
@@ -29,7 +36,7 @@ public struct ModelInfo: Equatable, Sendable {
 /// Sampling and length settings, changed with `/set`.
 public struct ChatSettings: Equatable, Sendable {
     public var sampling = SamplingParameters()
-    public var maxTokens = 512
+    public var maxTokens = Engine.defaultMaxTokens
     /// What a conversation too long for the context or the KV pool does.
     public var contextPolicy = ContextPolicy.dropOldest
     public init() {}

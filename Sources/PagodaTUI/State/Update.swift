@@ -19,7 +19,8 @@ public func update(_ state: inout AppState, _ message: AppMessage) -> [Effect] {
     case .generation(let id, let event):
         return handleGeneration(&state, id, event)
     case .kvChanged(let snapshot):
-        state.kv = snapshot
+        // Snapshots come from more than one thread; an older picture never replaces a newer.
+        if snapshot.version >= state.kv?.version ?? 0 { state.kv = snapshot }
         return []
     case .memory(let bytes):
         state.residentBytes = bytes
@@ -380,6 +381,8 @@ private func handleGeneration(_ s: inout AppState, _ id: Int, _ event: Generatio
     guard var g = s.generation, g.id == id, s.conversations.indices.contains(g.conversation) else { return [] }
     let i = g.conversation
     switch event {
+    case .prompt:
+        break  // the runtime says what it means (trimmed turns, a template fallback)
     case .promptProgress(let done, let total):
         g.promptDone = done
         g.promptTotal = total

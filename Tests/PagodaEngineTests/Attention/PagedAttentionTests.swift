@@ -69,9 +69,8 @@ final class PagedAttentionTests: XCTestCase {
         }
         let expected = naiveAttention(q: q, k: k, v: v, tokens: tokens, first: first, heads: heads, kvHeads: kvHeads, d: d)
         // On one thread and split over a pool of two.
-        for threads in [nil, ThreadPool.shared(threads: 2)] {
+        for threads in [nil, ThreadPool(threads: 2)] {
             let kernel = PagedAttention(layout: layout, headCount: heads, maxTokens: tokens, threads: 2)
-            defer { kernel.deallocate() }
             var out = [Float](repeating: .nan, count: tokens * heads * d)
             q.withUnsafeBufferPointer { qb in
                 out.withUnsafeMutableBufferPointer { ob in
@@ -90,7 +89,7 @@ final class PagedAttentionTests: XCTestCase {
     /// The AVX2 tile step against its scalar twin, f32 and f16 tiles, head sizes with a tail,
     /// tiles wider than their filled rows.
     func testTileKernelMatchesItsScalarTwin() throws {
-        try XCTSkipUnless(IntegerDot.simdAvailable, "this CPU has no AVX2/F16C: only the scalar step runs")
+        try XCTSkipUnless(KernelSet.current.hasAVX2, "this CPU has no AVX2/F16C: only the scalar step runs")
         var rng = XorShift32(seed: 404)
         for (rows, stride, d) in [(1, 1, 8), (7, 16, 64), (16, 16, 64), (16, 16, 20), (3, 5, 100), (40, 64, 64), (25, 32, 128)] {
             for f16 in [false, true] {
@@ -122,7 +121,7 @@ final class PagedAttentionTests: XCTestCase {
     /// The several-heads step against the scalar twin run head by head: 1 to 7 heads (whole
     /// and partial groups of three), head dims 64 and 20, both element types.
     func testSeveralHeadsKernelMatchesTheScalarTwin() throws {
-        try XCTSkipUnless(IntegerDot.vnniAvailable, "this CPU has no AVX-512 VL: heads are run one at a time")
+        try XCTSkipUnless(KernelSet.current.hasVNNI, "this CPU has no AVX-512 VL: heads are run one at a time")
         var rng = XorShift32(seed: 808)
         for (heads, rows, d) in [(1, 16, 64), (3, 13, 64), (7, 16, 64), (2, 5, 20), (4, 16, 20)] {
             for f16 in [false, true] {
@@ -172,7 +171,7 @@ final class PagedAttentionTests: XCTestCase {
     /// Keys go into a tile as columns and come back out whole, both element types, with the
     /// F16C store and its scalar twin.
     func testKeysStoreAsColumnsOfTheTile() {
-        let versions = IntegerDot.simdAvailable ? [false, true] : [false]
+        let versions = KernelSet.current.hasAVX2 ? [false, true] : [false]
         for element in KVCacheLayout.Element.allCases {
             for simd in versions {
                 let layout = KVCacheLayout(layerCount: 1, kvHeadCount: 1, headDimension: 12, blockTokens: 5, element: element)

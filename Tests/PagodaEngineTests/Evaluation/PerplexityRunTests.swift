@@ -7,11 +7,11 @@ import XCTest
 /// from another run is refused.
 final class PerplexityRunTests: XCTestCase {
     func testAModelAgainstItsOwnBaseHasNoDivergence() throws {
-        var options = LanguageModel.Options()
+        var options = EngineOptions()
         options.kvTokens = 256
-        let model = try LanguageModel(file: RealModels.file(.smolLM2), options: options)
+        let engine = try Engine(file: RealModels.file(.smolLM2), options: options)
         let text = String(repeating: "It is a truth universally acknowledged, that a single man in possession of a good fortune, must be in want of a wife. ", count: 12)
-        let run = try PerplexityRun(model: model, text: text, contextTokens: 64, maxChunks: 2)
+        let run = try PerplexityRun(engine: engine, text: text, contextTokens: 64, maxChunks: 2)
         XCTAssertEqual(run.chunkCount, 2)
         XCTAssertEqual(run.header.tokens, 2 * 31)
         var base: KLBaseFile? = KLBaseFile(header: run.header)
@@ -28,7 +28,7 @@ final class PerplexityRunTests: XCTestCase {
         XCTAssertEqual(summary.topAgreement, 1)
         XCTAssertEqual(summary.perplexityRatio, 1, accuracy: 1e-5)
 
-        let other = try PerplexityRun(model: model, text: text, contextTokens: 32, maxChunks: 2)
+        let other = try PerplexityRun(engine: engine, text: text, contextTokens: 32, maxChunks: 2)
         XCTAssertThrowsError(try other.divergence(from: XCTUnwrap(base))) { error in
             guard case PerplexityError.baseMismatch = error else { return XCTFail("\(error)") }
         }

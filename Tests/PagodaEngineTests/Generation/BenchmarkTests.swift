@@ -4,8 +4,8 @@ import XCTest
 /// The benchmark's bookkeeping (its speed is not asserted: that is what it measures).
 final class BenchmarkTests: XCTestCase {
     func testResultsAreOrderedAndTheCacheIsLeftEmpty() throws {
-        let model = try LanguageModel(file: RealModels.file(.smolLM2))
-        let (pp, tg) = try Benchmark(model: model).run(promptTokens: 20, generateTokens: 5, repetitions: 3)
+        let engine = try Engine(file: RealModels.file(.smolLM2))
+        let (pp, tg) = try Benchmark(engine: engine).run(promptTokens: 20, generateTokens: 5, repetitions: 3)
         XCTAssertEqual(pp.tokens, 20)
         XCTAssertEqual(tg.tokens, 5)
         for r in [pp, tg] {
@@ -13,7 +13,7 @@ final class BenchmarkTests: XCTestCase {
             XCTAssertLessThanOrEqual(r.min, r.median)
             XCTAssertLessThanOrEqual(r.median, r.max)
         }
-        XCTAssertEqual(model.cache.snapshot().usedBlocks, 0, "every benchmark sequence is released")
+        XCTAssertEqual(engine.kvSnapshot().usedBlocks, 0, "every benchmark sequence is released")
     }
 
     /// `--bandwidth` divides by the bytes one decoded token streams: every matrix once, the

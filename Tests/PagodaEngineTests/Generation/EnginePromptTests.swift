@@ -7,9 +7,9 @@ import XCTest
 /// is computed.
 final class EnginePromptTests: XCTestCase {
     func tinyEngine() throws -> Engine {
-        var options = LanguageModel.Options()
+        var options = EngineOptions()
         options.kvBudgetBytes = 8 << 20
-        return try Engine(model: LanguageModel(file: TinyModel.make(), options: options))
+        return try Engine(file: TinyModel.make(), options: options)
     }
 
     func testATemplateThatFailsWhileRenderingFallsBackToChatMLWithTheReason() throws {
@@ -29,7 +29,7 @@ final class EnginePromptTests: XCTestCase {
     func testAModelFileWhoseTemplateFailsWhileRenderingStillGetsItsTurn() throws {
         // The template parses (so the engine takes it) but exhausts memory when rendered.
         let file = try TinyModel.make(overrides: ["tokenizer.chat_template": .string("{{ 'x' * 10**10 }}")])
-        let e = try Engine(model: LanguageModel(file: file))
+        let e = try Engine(file: file)
         XCTAssertNil(e.templateWarning)
         let prompt = e.prompt(for: [ChatMessage(.user, "hi")])
         XCTAssertEqual(prompt.tokens, try e.applyChatTemplate([ChatMessage(.user, "hi")], using: ChatMLTemplate()))
@@ -67,7 +67,7 @@ final class EnginePromptTests: XCTestCase {
 
     func testAPromptPastTheContextFailsBeforePrefill() async throws {
         let e = try tinyEngine()  // context 512
-        let request = Engine.Request(sequence: e.model.cache.createSequence(), context: Array(repeating: 3, count: 600))
+        let request = Engine.Request(sequence: e.createConversation(), context: Array(repeating: 3, count: 600))
         var progress = 0
         var failure: String?
         for await event in e.generate(request) {

@@ -5,10 +5,10 @@ import XCTest
 /// Generation end to end on the default model.
 final class EngineTests: XCTestCase {
     func engine(kvMiB: Int = 64, exact: Bool = false) throws -> Engine {
-        var options = LanguageModel.Options()
+        var options = EngineOptions()
         options.kvBudgetBytes = kvMiB << 20
         options.quantizedActivations = !exact
-        return try Engine(model: LanguageModel(file: RealModels.file(.smolLM2), options: options))
+        return try Engine(file: RealModels.file(.smolLM2), options: options)
     }
 
     func collect(_ stream: AsyncStream<GenerationEvent>) async -> (String, FinishReason?, GenerationStats?, [GenerationEvent]) {
@@ -18,7 +18,7 @@ final class EngineTests: XCTestCase {
             switch event {
             case .text(let t): text += t
             case .finished(let r, let s): reason = r; stats = s
-            case .promptProgress, .preempted, .decoded: break
+            case .prompt, .promptProgress, .preempted, .decoded: break
             }
         }
         return (text, reason, stats, events)
@@ -33,7 +33,7 @@ final class EngineTests: XCTestCase {
             ChatMessage(.user, "What is the capital of France?"),
         ])
         XCTAssertEqual(context.count, 37, "the reference conversation of ../shared/fixtures/logits")
-        var request = Engine.Request(sequence: e.model.cache.createSequence(), context: context)
+        var request = Engine.Request(sequence: e.createConversation(), context: context)
         request.sampling = .greedy
         request.maxTokens = 30
         let (text, reason, stats, events) = await collect(e.generate(request))
@@ -41,7 +41,8 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(reason, .endOfGeneration)
         XCTAssertEqual(stats?.promptTokens, 37)
         XCTAssertGreaterThan(stats?.generatedTokens ?? 0, 1)
-        XCTAssertEqual(events.first, .promptProgress(done: 0, total: 37))
+        XCTAssertEqual(events.first, .prompt(PromptReport(tokens: context)), "the prompt as the engine runs it comes first")
+        XCTAssertEqual(events.dropFirst().first, .promptProgress(done: 0, total: 37))
         guard case .finished = events.last else { return XCTFail("finished comes last") }
         // A live count for each token out, its clock never going back.
         let decoded = events.compactMap { event -> (Int, Double)? in
@@ -70,7 +71,7 @@ final class EngineTests: XCTestCase {
             ChatMessage(.system, PromptLibrary.smolLMPersona),
             ChatMessage(.user, "What is the capital of France?"),
         ])
-        var request = Engine.Request(sequence: e.model.cache.createSequence(), context: context)
+        var request = Engine.Request(sequence: e.createConversation(), context: context)
         request.sampling = .greedy
         request.maxTokens = 1
         let (text, _, _, _) = await collect(e.generate(request))
@@ -91,7 +92,7 @@ final class EngineTests: XCTestCase {
             r.maxTokens = 4
             return r
         }
-        let a = e.model.cache.createSequence(), b = e.model.cache.createSequence()
+        let a = e.createConversation(), b = e.createConversation()
         let first = await collect(e.generate(try request(a, "apple")))
         XCTAssertEqual(first.1, .length, "\(first.3.last!)")
         let second = await collect(e.generate(try request(b, "pear")))
@@ -116,7 +117,7 @@ final class EngineTests: XCTestCase {
         let context = try e.applyChatTemplate([ChatMessage(.user, "Tell me a short story about a cat.")])
         var replies: [String] = []
         for _ in 0..<2 {
-            var request = Engine.Request(sequence: e.model.cache.createSequence(), context: context)
+            var request = Engine.Request(sequence: e.createConversation(), context: context)
             request.sampling = sampling
             request.maxTokens = 24
             replies.append(await collect(e.generate(request)).0)
@@ -129,7 +130,7 @@ final class EngineTests: XCTestCase {
 
     func testStopStringEndsTheReply() async throws {
         let e = try engine()
-        var request = Engine.Request(sequence: e.model.cache.createSequence(),
+        var request = Engine.Request(sequence: e.createConversation(),
                                      context: try e.applyChatTemplate([ChatMessage(.user, "Count from 1 to 10, separated by commas.")]))
         request.sampling = .greedy
         request.maxTokens = 60
@@ -142,14 +143,14 @@ final class EngineTests: XCTestCase {
     func testAPromptLongerThanThePoolIsAClearError() async throws {
         let e = try engine(kvMiB: 1)  // 2 blocks of 16 tokens
         let long = Array(repeating: TokenID(28), count: 200)
-        let (_, reason, _, _) = await collect(e.generate(Engine.Request(sequence: e.model.cache.createSequence(), context: long)))
+        let (_, reason, _, _) = await collect(e.generate(Engine.Request(sequence: e.createConversation(), context: long)))
         guard case .failed(let message) = reason else { return XCTFail("\(String(describing: reason))") }
         XCTAssertTrue(message.contains("KV cache is full"), message)
     }
 
     func testCancellingStopsBeforeTheLimit() async throws {
         let e = try engine()
-        var request = Engine.Request(sequence: e.model.cache.createSequence(),
+        var request = Engine.Request(sequence: e.createConversation(),
                                      context: try e.applyChatTemplate([ChatMessage(.user, "Write a long essay about the sea.")]))
         request.sampling = .greedy
         request.maxTokens = 400
@@ -160,7 +161,7 @@ final class EngineTests: XCTestCase {
         }
         // Stopped with a signal, the stats still time the tokens that came out.
         let stop = StopSignal()
-        var again = Engine.Request(sequence: e.model.cache.createSequence(), context: request.context)
+        var again = Engine.Request(sequence: e.createConversation(), input: request.input)
         again.sampling = .greedy
         again.maxTokens = 400
         var stats: GenerationStats?
@@ -172,7 +173,7 @@ final class EngineTests: XCTestCase {
         XCTAssertGreaterThan(stats?.generatedTokens ?? 0, 1)
         XCTAssertGreaterThan(stats?.decodeSeconds ?? 0, 0, "a stopped reply has a decode time, so its t/s is not 0.0")
         // The engine's queue is free again soon: a new request completes.
-        var next = Engine.Request(sequence: e.model.cache.createSequence(), context: [1, 9690])
+        var next = Engine.Request(sequence: e.createConversation(), context: [1, 9690])
         next.maxTokens = 1
         let (_, reason, _, _) = await collect(e.generate(next))
         XCTAssertNotNil(reason)

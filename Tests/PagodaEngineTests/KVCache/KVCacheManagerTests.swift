@@ -15,7 +15,7 @@ final class KVCacheManagerTests: XCTestCase {
     /// Brings `id` to hold `context` the way the engine does: prepare, reserve, commit.
     func fill(_ m: KVCacheManager, _ id: SequenceID, _ context: [TokenID]) throws -> Int {
         let reused = try m.prepare(id, context: context)
-        try m.reserve(id, additional: context.count - reused)
+        _ = try m.allocateSlots(id, count: context.count - reused, limit: .max)
         try m.commit(id, tokens: context[reused...])
         return reused
     }
@@ -79,7 +79,7 @@ final class KVCacheManagerTests: XCTestCase {
         XCTAssertEqual(ta.map { snap.blocks[$0].refCount }, [2, 2, 2])
         XCTAssertEqual(snap.usedBlocks, 3, "a fork takes no new memory")
 
-        try m.reserve(c, additional: 1)
+        _ = try m.allocateSlots(c, count: 1, limit: .max)
         XCTAssertEqual(m.copyOnWriteCount, 1)
         let tc = try m.blockTable(of: c)
         XCTAssertEqual(Array(tc.prefix(2)), Array(ta.prefix(2)))
@@ -95,11 +95,11 @@ final class KVCacheManagerTests: XCTestCase {
         XCTAssertEqual(snap.blocks[tc[2]].fill, 9)
         XCTAssertEqual(snap.blocks[ta[2]].fill, 8)
 
-        try m.reserve(c, additional: 1)
+        _ = try m.allocateSlots(c, count: 1, limit: .max)
         try m.commit(c, tokens: [8][...])
         XCTAssertEqual(m.copyOnWriteCount, 1, "exactly one copy")
         // A writing its own (no longer shared) block copies nothing either.
-        try m.reserve(a, additional: 1)
+        _ = try m.allocateSlots(a, count: 1, limit: .max)
         XCTAssertEqual(m.copyOnWriteCount, 1)
         assertHealthy(m)
     }
@@ -177,7 +177,7 @@ final class KVCacheManagerTests: XCTestCase {
         _ = try fill(m, a, tokens(40))
         let b = try m.fork(a)
         let before = m.snapshot()
-        XCTAssertThrowsError(try m.reserve(b, additional: 30)) { error in
+        XCTAssertThrowsError(try m.allocateSlots(b, count: 30, limit: .max)) { error in
             XCTAssertEqual(error as? KVCacheError, .outOfBlocks(needed: 3, free: 0, blockTokens: 16))
             XCTAssertTrue("\(error)".contains("KV cache is full"))
         }

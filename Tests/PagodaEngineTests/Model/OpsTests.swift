@@ -6,7 +6,7 @@ import XCTest
 /// The element-wise steps: the AVX2 versions against the plain Swift ones.
 final class OpsTests: XCTestCase {
     func testSwiGLUKernelMatchesItsScalarTwin() throws {
-        try XCTSkipUnless(IntegerDot.simdAvailable, "this CPU has no AVX2: only the scalar SwiGLU runs")
+        try XCTSkipUnless(KernelSet.current.hasAVX2, "this CPU has no AVX2: only the scalar SwiGLU runs")
         var rng = XorShift32(seed: 31)
         for n in [1, 7, 8, 29, 1536] {
             // Gates from −100 to 100, so both ends of e^−g (underflow, overflow) are hit.

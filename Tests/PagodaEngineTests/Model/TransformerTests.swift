@@ -5,7 +5,7 @@ import XCTest
 /// prompt is chunked, on small random models of both architectures.
 final class TransformerTests: XCTestCase {
     func model(_ file: GGUFFile, blockTokens: Int, element: KVCacheLayout.Element = .f32, blocks: Int = 64, maxChunk: Int = 64) throws -> LanguageModel {
-        var o = LanguageModel.Options()
+        var o = EngineOptions()
         o.blockTokens = blockTokens
         o.kvElement = element
         o.maxChunk = maxChunk

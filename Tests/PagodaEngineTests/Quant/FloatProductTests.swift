@@ -5,7 +5,7 @@ import XCTest
 /// against its plain twin, on random weights and odd widths.
 final class FloatProductTests: XCTestCase {
     func testFMAProductsMatchThePlainLoop() throws {
-        try XCTSkipUnless(IntegerDot.simdAvailable, "this CPU has no AVX2: only the plain loop runs")
+        try XCTSkipUnless(KernelSet.current.hasAVX2, "this CPU has no AVX2: only the plain loop runs")
         for type in [GGMLType.f32, .f16, .bf16] {
             let rows = 13, columns = 203, tokens = 5
             var weights: [UInt8] = []

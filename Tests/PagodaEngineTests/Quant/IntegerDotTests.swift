@@ -14,7 +14,7 @@ final class IntegerDotTests: XCTestCase {
     }
 
     func testActivationQuantizationIsIdenticalInBothVersions() throws {
-        try XCTSkipUnless(IntegerDot.simdAvailable, "this CPU has no AVX2/FMA/F16C: only the scalar versions run")
+        try XCTSkipUnless(KernelSet.current.hasAVX2, "this CPU has no AVX2/FMA/F16C: only the scalar versions run")
         let x = TestData.weights(32 * 37, seed: 5)
         let a = activations(x, simd: true), b = activations(x, simd: false)
         for (p, q) in zip(a, b) {
@@ -48,7 +48,7 @@ final class IntegerDotTests: XCTestCase {
                 XCTAssertEqual(Double(scalar), reference, accuracy: 1e-4 * magnitude + 1e-6, "\(type) scalar twin vs float, \(columns) columns")
 
                 // The AVX2 kernels, and the VNNI ones where the CPU has them.
-                for vnni in IntegerDot.simdAvailable ? (IntegerDot.vnniAvailable ? [false, true] : [false]) : [] {
+                for vnni in KernelSet.current.hasAVX2 ? (KernelSet.current.hasVNNI ? [false, true] : [false]) : [] {
                     let simd = row.withUnsafeBytes { w in
                         act.withUnsafeBufferPointer { IntegerDot.dot(type, w.baseAddress!, $0.baseAddress!, blocks: columns / 32, simd: true, vnni: vnni) }
                     }
@@ -60,7 +60,7 @@ final class IntegerDotTests: XCTestCase {
     }
 
     func testHalfConversionsMatchFloat16() throws {
-        try XCTSkipUnless(IntegerDot.simdAvailable, "this CPU has no F16C: only Float16 conversion runs")
+        try XCTSkipUnless(KernelSet.current.hasAVX2, "this CPU has no F16C: only Float16 conversion runs")
         let x = TestData.weights(1003, seed: 9).map { $0 * 100 }
         var halves = [UInt16](repeating: 0, count: x.count)
         pagoda_f32_to_f16(x, &halves, Int32(x.count))
@@ -72,7 +72,7 @@ final class IntegerDotTests: XCTestCase {
 
     /// The prefill path: a row decoded once to 8-bit codes, then dotted with many tokens.
     func testDecodedRowsMatchTheScalarTwins() throws {
-        try XCTSkipUnless(IntegerDot.simdAvailable, "this CPU has no AVX2: the decoded path does not run")
+        try XCTSkipUnless(KernelSet.current.hasAVX2, "this CPU has no AVX2: the decoded path does not run")
         var rng = XorShift32(seed: 5150)
         for type in IntegerDot.types.sorted(by: { $0.rawValue < $1.rawValue }) {
             let columns = type.blockSize == 256 ? 768 : 224

@@ -25,7 +25,7 @@ final class PackedProductTests: XCTestCase {
     }
 
     func testPackedProductsMatchTheScalarDotProducts() throws {
-        try XCTSkipUnless(IntegerDot.vnniAvailable, "this CPU has no AVX-512 VNNI: prefill uses the AVX2 or scalar path")
+        try XCTSkipUnless(KernelSet.current.hasVNNI, "this CPU has no AVX-512 VNNI: prefill uses the AVX2 or scalar path")
         for type in IntegerDot.types.sorted(by: { $0.rawValue < $1.rawValue }) {
             let columns = type.blockSize == 256 ? 768 : 416
             let rows = 21  // two full tiles of 8 and a partial one
@@ -64,7 +64,7 @@ final class PackedProductTests: XCTestCase {
     }
 
     func testUnpackedRowsDequantizeToTheSameWeights() throws {
-        try XCTSkipUnless(IntegerDot.vnniAvailable, "this CPU has no AVX-512 VNNI: prefill uses the AVX2 or scalar path")
+        try XCTSkipUnless(KernelSet.current.hasVNNI, "this CPU has no AVX-512 VNNI: prefill uses the AVX2 or scalar path")
         // With every activation 1 (d = 1, q = 1), Σ of w over 16 columns = scale · Σ code +
         // offset · 16: check the unpacked form against the dequantized weights.
         for type in IntegerDot.types.sorted(by: { $0.rawValue < $1.rawValue }) {

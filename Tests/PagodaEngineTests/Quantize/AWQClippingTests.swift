@@ -34,7 +34,7 @@ final class AWQClippingTests: XCTestCase {
     }
 
     func testBlockErrorsFromGramMatricesEqualTheDirectSums() throws {
-        let pool = ThreadPool.shared(threads: 2)
+        let pool = ThreadPool(threads: 2)
         for (type, columns) in [(GGMLType.q4_1, 96), (.q4_K, 512)] {
             let rows = 13, span = type.blockSize
             let x = inputs(tokens: 70, columns: columns, seed: 3), w = weights(rows * columns, seed: 4)
@@ -49,7 +49,7 @@ final class AWQClippingTests: XCTestCase {
     }
 
     func testClippingLowersTheOutputErrorOfHeavyTailedWeights() throws {
-        let pool = ThreadPool.shared(threads: 2)
+        let pool = ThreadPool(threads: 2)
         let rows = 16, columns = 256
         let x = inputs(tokens: 200, columns: columns, seed: 8)
         for type in [GGMLType.q4_0, .q4_1, .q5_1, .q8_0, .q4_K] {

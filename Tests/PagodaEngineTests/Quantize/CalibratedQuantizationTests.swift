@@ -9,7 +9,7 @@ import XCTest
 /// interrupted run leaves no file.
 final class CalibratedQuantizationTests: XCTestCase {
     var folder: URL!
-    let pool = ThreadPool.shared(threads: 2)
+    let pool = ThreadPool(threads: 2)
 
     override func setUpWithError() throws { folder = try TestData.temporaryFolder() }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
@@ -66,7 +66,7 @@ final class CalibratedQuantizationTests: XCTestCase {
     /// Every position's logits over the calibration windows, with exact float products and
     /// an f32 KV cache (folding moves values across f16's rounding points).
     func logits(_ path: String) throws -> [[Float]] {
-        var options = LanguageModel.Options()
+        var options = EngineOptions()
         options.quantizedActivations = false
         options.kvElement = .f32
         options.threads = 2

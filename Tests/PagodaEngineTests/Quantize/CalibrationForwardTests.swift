@@ -6,7 +6,7 @@ import XCTest
 /// causal softmax(q·kᵀ/√d)·v (kernel and scalar twin alike), and layer by layer over whole
 /// windows it gives the logits the engine gives with float products.
 final class CalibrationForwardTests: XCTestCase {
-    let pool = ThreadPool.shared(threads: 2)
+    let pool = ThreadPool(threads: 2)
 
     func forward(_ architecture: String, windows: Int, length: Int) throws -> (CalibrationForward, ModelWeights, CalibrationSet, GGUFFile) {
         let file = try TinyModel.make(TinyModel.Shape(architecture: architecture, embedding: 64, feedForward: 96, heads: 4, kvHeads: 2), seed: 5)
@@ -50,7 +50,7 @@ final class CalibrationForwardTests: XCTestCase {
                     }
                 }
             }
-            for simd in [true, false] where simd == false || IntegerDot.simdAvailable {
+            for simd in [true, false] where simd == false || KernelSet.current.hasAVX2 {
                 let out = f.attention(q: q, k: k, v: v, simd: simd)
                 let largest = zip(out, expected).map { abs(Double($0) - $1) }.max()!
                 XCTAssertLessThan(largest, 1e-5, "\(architecture), simd \(simd)")
@@ -72,7 +72,7 @@ final class CalibrationForwardTests: XCTestCase {
             }
             let logits = f.linear(f.normed(weights.outputNorm), output, outputs: weights.output.rows)
 
-            var options = LanguageModel.Options()
+            var options = EngineOptions()
             options.quantizedActivations = false
             options.kvElement = .f32
             options.threads = 2

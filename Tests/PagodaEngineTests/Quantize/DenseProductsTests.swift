@@ -4,10 +4,10 @@ import XCTest
 /// The AVX2 float product and double dot against their scalar twins on random inputs of
 /// sizes that leave partial tiles and blocks on every edge.
 final class DenseProductsTests: XCTestCase {
-    let pool = ThreadPool.shared(threads: 2)
+    let pool = ThreadPool(threads: 2)
 
     func testMatrixProductMatchesTheScalarLoops() throws {
-        try XCTSkipUnless(IntegerDot.simdAvailable, "needs AVX2 for the kernel side of the comparison")
+        try XCTSkipUnless(KernelSet.current.hasAVX2, "needs AVX2 for the kernel side of the comparison")
         // Partial tiles on every edge; and rows past two blocks of 96 per thread.
         for (m, n, k) in [(13, 37, 300), (400, 21, 40)] {
             let a = TestData.weights(m * k, seed: 3), b = TestData.weights(k * n, seed: 4), c0 = TestData.weights(m * n, seed: 5)
@@ -36,7 +36,7 @@ final class DenseProductsTests: XCTestCase {
     func testGramMatrixIsSymmetricAndExact() throws {
         let rows = 700, columns = 45
         let x = TestData.weights(rows * columns, seed: 9)
-        for simd in [true, false] where simd == false || IntegerDot.simdAvailable {
+        for simd in [true, false] where simd == false || KernelSet.current.hasAVX2 {
             var g = [Float](repeating: 0, count: columns * columns)
             x.withUnsafeBufferPointer { xp in
                 g.withUnsafeMutableBufferPointer { DenseProducts.addGram(xp.baseAddress!, rows: rows, columns: columns, into: $0.baseAddress!, pool: pool, simd: simd) }
@@ -50,7 +50,7 @@ final class DenseProductsTests: XCTestCase {
     }
 
     func testDoubleDotMatchesTheScalarSum() throws {
-        try XCTSkipUnless(IntegerDot.simdAvailable, "needs AVX2 for the kernel side of the comparison")
+        try XCTSkipUnless(KernelSet.current.hasAVX2, "needs AVX2 for the kernel side of the comparison")
         for n in [0, 3, 17, 64, 1001] {
             let a = TestData.weights(n, seed: 1).map(Double.init), b = TestData.weights(n, seed: 2).map(Double.init)
             let fast = DenseProducts.dot(a, b, n, simd: true), slow = DenseProducts.dot(a, b, n, simd: false)

@@ -42,7 +42,7 @@ final class GPTQTests: XCTestCase {
             for actOrder in [false, true] {
                 var gptq = GPTQ()
                 gptq.actOrder = actOrder
-                let bytes = try gptq.quantize(weights: W, rows: rows, columns: columns, hessian: H, type: type, pool: .shared(threads: 2))
+                let bytes = try gptq.quantize(weights: W, rows: rows, columns: columns, hessian: H, type: type, pool: ThreadPool(threads: 2))
                 let error = try outputError(bytes, type)
                 XCTAssertLessThan(error, rtn * 0.8, "\(type) act-order \(actOrder): GPTQ \(error) vs RTN \(rtn)")
                 print("GPTQ \(type)\(actOrder ? " act-order" : ""): output error \(String(format: "%.4g", error)) vs RTN "
@@ -58,7 +58,7 @@ final class GPTQTests: XCTestCase {
         var H = [Double](repeating: 0, count: n * n)  // AᵀA + I: symmetric positive definite
         for i in 0..<n { for j in 0..<n { for k in 0..<n { H[i * n + j] += A[k * n + i] * A[k * n + j] } } }
         for i in 0..<n { H[i * n + i] += 1 }
-        let U = try Cholesky.upperFactorOfInverse(H, n: n, pool: .shared(threads: 2))
+        let U = try Cholesky.upperFactorOfInverse(H, n: n, pool: ThreadPool(threads: 2))
         // (UᵀU)·H = I.
         for i in 0..<n { for j in 0..<n {
             var s = 0.0

@@ -43,7 +43,7 @@ final class ModelQuantizerTests: XCTestCase {
         let plan = QuantizationPlan(target: target, tensors: file.tensors, layerCount: 2)
         let output = folder.appendingPathComponent("out-\(target).gguf").path
         var calls = 0
-        try ModelQuantizer(pool: .shared(threads: 2), allowRequantize: allowRequantize).quantize(
+        try ModelQuantizer(pool: ThreadPool(threads: 2), allowRequantize: allowRequantize).quantize(
             file, inputPath: input, plan: plan, to: output, isCancelled: {
                 calls += 1
                 return cancelAfter.map { calls > $0 } ?? false

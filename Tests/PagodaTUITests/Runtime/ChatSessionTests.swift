@@ -18,13 +18,13 @@ final class ChatSessionTests: XCTestCase {
     }
 
     func session(kvMiB: Int, store: TranscriptStore?, maxTokens: Int = 24) throws -> ChatSession {
-        var options = LanguageModel.Options()
+        var options = EngineOptions()
         options.kvBudgetBytes = kvMiB << 20
-        let engine = try Engine(model: LanguageModel(file: smolLM2(), options: options))
+        let engine = try Engine(file: smolLM2(), options: options)
         var settings = ChatSettings()
         settings.sampling = .greedy
         settings.maxTokens = maxTokens
-        let s = ChatSession(engine: engine, systemPrompt: nil, settings: settings, threads: 2, transcripts: store)
+        let s = ChatSession(engine: engine, systemPrompt: nil, settings: settings, transcripts: store)
         s.start(width: 100, height: 30)
         return s
     }

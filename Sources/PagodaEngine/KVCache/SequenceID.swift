@@ -1,0 +1,7 @@
+/// Identifies one conversation's sequence of tokens in the KV cache.
+public struct SequenceID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let raw: Int
+    public init(raw: Int) { self.raw = raw }
+    public static func < (a: SequenceID, b: SequenceID) -> Bool { a.raw < b.raw }
+    public var description: String { "#\(raw)" }
+}
