@@ -56,6 +56,8 @@ final class PagedAttention: @unchecked Sendable {
         var pool: BlockPool
         var out: UnsafeMutablePointer<Float>
         var kvHeads: Int
+        /// Keys each query sees, itself included (sliding-window layers); nil: all before it.
+        var window: Int?
         /// Block ranges per (token, KV head); with 1, units write `out` directly.
         var splits = 1
         var parts = 1
@@ -93,21 +95,25 @@ final class PagedAttention: @unchecked Sendable {
     /// - `out`: same shape; overwritten.
     /// - `table`: the sequence's block table, covering positions `0..<first+tokens` whose keys
     ///   and values (including this chunk's) are already stored in `pool`.
+    /// - `window`: for a sliding-window layer, the keys a query sees, itself included (the
+    ///   query at position p attends to positions `max(0, p − window + 1)…p`); nil: all.
     /// - `threads`: splits the work when given (at most the thread count this was made for).
     func run(
         queries: UnsafePointer<Float>, tokens: Int, first: Int, table: [Int], layer: Int,
-        pool: BlockPool, out: UnsafeMutablePointer<Float>, threads: ThreadPool? = nil
+        pool: BlockPool, out: UnsafeMutablePointer<Float>, window: Int? = nil, threads: ThreadPool? = nil
     ) {
+        precondition(window.map { $0 > 0 } ?? true, "a window holds at least the query's own key")
         precondition(tokens * headCount <= maxQueries)
         let parts = threads?.threadCount ?? 1
         precondition(parts <= self.threads, "attention scratch is for \(self.threads) threads")
         table.withUnsafeBufferPointer { blocks in
             var c = Call(queries: queries, tokens: tokens, first: first, blocks: blocks, layer: layer, pool: pool, out: out,
-                         kvHeads: layout.kvHeadCount, parts: parts)
+                         kvHeads: layout.kvHeadCount, window: window, parts: parts)
             let pairs = tokens * layout.kvHeadCount
             if parts > 1 && pairs < 2 * parts {
                 // Two units per thread, but no more ranges than the first token's blocks.
-                let blocksSeen = (first + layout.blockTokens) / layout.blockTokens
+                let B = layout.blockTokens
+                let blocksSeen = min((first + B) / B, window.map { ($0 + B - 1) / B + 1 } ?? .max)
                 c.splits = max(1, min((2 * parts + pairs - 1) / pairs, blocksSeen))
             }
             if let threads, parts > 1, c.units > 1 {
@@ -130,7 +136,10 @@ final class PagedAttention: @unchecked Sendable {
         let t = pair / c.kvHeads, kvHead = pair % c.kvHeads
         let scale = 1 / Float(d).squareRoot()
         let length = c.first + t + 1
-        let visible = (length + B - 1) / B
+        // Visible positions start..<length: blocks firstBlock..<visible, the first of them
+        // from row start % B.
+        let start = c.window.map { max(0, length - $0) } ?? 0
+        let firstBlock = start / B, visible = (length + B - 1) / B, count = visible - firstBlock
         let keyIndex = layout.tileOffset(layer: c.layer, value: false, head: kvHead)
         let valueIndex = layout.tileOffset(layer: c.layer, value: true, head: kvHead)
         let elementBytes = layout.element.bytes, f16: Int32 = layout.element == .f16 ? 1 : 0
@@ -146,9 +155,13 @@ final class PagedAttention: @unchecked Sendable {
             state(g)[1] = 0
             output(g).update(repeating: 0, count: d)
         }
-        for logical in (visible * split / c.splits)..<(visible * (split + 1) / c.splits) {
-            let rows = min(B, length - logical * B)
+        for logical in (firstBlock + count * split / c.splits)..<(firstBlock + count * (split + 1) / c.splits) {
+            // Rows skip..<skip + rows of the tile: keys are dimension-major, so the tile from
+            // row `skip` starts `skip` elements in with the same stride; values `skip · d` in.
+            let skip = logical == firstBlock ? start - logical * B : 0
+            let rows = min(B, length - logical * B) - skip
             let base = UnsafeRawPointer(c.pool.blockBase(c.blocks[logical]))
+            let keyIndex = keyIndex + skip, valueIndex = valueIndex + skip * d
             if KernelSet.current.hasVNNI {
                 // Every head of the group in one call: each key and value read once per three heads.
                 pagoda_attend_tile_heads(query(0), Int32(group), base + keyIndex * elementBytes, Int32(B), base + valueIndex * elementBytes,
@@ -160,7 +173,7 @@ final class PagedAttention: @unchecked Sendable {
                                        Int32(rows), Int32(d), f16, scale, state(g), output(g), scores)
                 }
             } else {
-                KVRows.load(base, index: keyIndex, n: B * d, element: layout.element, into: keyTile)
+                KVRows.load(base, index: keyIndex, n: (d - 1) * B + rows, element: layout.element, into: keyTile)
                 KVRows.load(base, index: valueIndex, n: rows * d, element: layout.element, into: valueTile)
                 for g in 0..<group {
                     var s = (max: state(g)[0], sum: state(g)[1])

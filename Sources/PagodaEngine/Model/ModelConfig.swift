@@ -2,8 +2,8 @@
 /// the forward pass needs is here, validated once; a missing or inconsistent value is a
 /// `GGUFError` naming its key.
 public struct ModelConfig: Equatable, Sendable {
-    /// Architectures whose forward pass Pagoda implements.
-    public static let supportedArchitectures = ["llama", "qwen2"]
+    /// Architectures whose forward pass Pagoda implements (the family registry's).
+    public static var supportedArchitectures: [String] { ModelFamilies.architectures }
 
     public let architecture: String
     public let layerCount: Int          // {arch}.block_count
@@ -18,6 +18,8 @@ public struct ModelConfig: Equatable, Sendable {
     public let rmsNormEpsilon: Float    // {arch}.attention.layer_norm_rms_epsilon
     public let contextLength: Int       // {arch}.context_length (training context)
     public let vocabularySize: Int      // {arch}.vocab_size, else tokenizer.ggml.tokens count
+    /// What the architecture's family does differently (plain llama for unknown ones).
+    public let family: FamilyTraits
 
     /// The largest value each count may take. A file's metadata is untrusted and these
     /// numbers size allocations and products, so each is bounded before it is used (the
@@ -122,6 +124,17 @@ public struct ModelConfig: Equatable, Sendable {
             throw GGUFError(file: m.source, field: "metadata 'tokenizer.ggml.tokens'", problem: "missing, and \(key("vocab_size")) is not set either")
         }
         try bounded("vocab_size", vocabularySize, Bounds.vocabulary)
+        let keyOf: (String) -> String = { "\(arch).\($0)" }
+        var traits = try ModelFamilies.family(for: arch)?.traits(m, key: keyOf) ?? FamilyTraits()
+        if let window = traits.slidingWindow { try bounded("attention.sliding_window", window, Bounds.context) }
+        guard traits.slidingWindowPattern >= 0 else {
+            throw invalid("attention.sliding_window_pattern", "must not be negative, is \(traits.slidingWindowPattern)")
+        }
+        if let base = traits.slidingRopeBase, !(base > 0 && base.isFinite) {
+            throw invalid("rope.freq_base_swa", "must be positive and finite, is \(base)")
+        }
+        if let window = traits.slidingWindow, window >= contextLength { traits.slidingWindow = nil }  // a window past the context is none
+        family = traits
     }
 
     /// Query heads per KV head (1 without grouped-query attention).

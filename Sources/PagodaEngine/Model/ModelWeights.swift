@@ -1,7 +1,8 @@
-/// The weights of a llama-family transformer: read-only views into the memory-mapped GGUF
-/// (matrices stay in their quantized blocks) plus small f32 copies of norms and biases.
-/// Shapes are checked against the configuration; a missing or misshapen tensor is a
-/// `GGUFError` naming it.
+/// The weights of a transformer of any registered family: read-only views into the
+/// memory-mapped GGUF (matrices stay in their quantized blocks) plus small f32 copies of
+/// norms and biases. Which norms a layer has is the family's (`FamilyTraits`); biases are
+/// optional everywhere, as in llama.cpp. Shapes are checked against the configuration; a
+/// missing or misshapen tensor is a `GGUFError` naming it.
 struct ModelWeights: @unchecked Sendable {
     struct Layer: @unchecked Sendable {
         let attentionNorm: [Float]        // (d_model)
@@ -11,11 +12,15 @@ struct ModelWeights: @unchecked Sendable {
         let bq: [Float]?                  // (heads · head_dim), qwen2
         let bk: [Float]?                  // (kv_heads · head_dim), qwen2
         let bv: [Float]?                  // (kv_heads · head_dim), qwen2
+        let qNorm: [Float]?               // (head_dim), families with queryKeyNorm
+        let kNorm: [Float]?               // (head_dim)
         let wo: QuantizedMatrix           // (heads · head_dim) → (d_model)
+        let postAttentionNorm: [Float]?   // (d_model), families with postNorms
         let ffnNorm: [Float]              // (d_model)
         let gate: QuantizedMatrix         // (d_model) → (ffn)
         let up: QuantizedMatrix           // (d_model) → (ffn)
         let down: QuantizedMatrix         // (ffn) → (d_model)
+        let postFFNNorm: [Float]?         // (d_model), families with postNorms
     }
 
     let tokenEmbedding: QuantizedMatrix   // vocab rows of d_model
@@ -63,6 +68,7 @@ struct ModelWeights: @unchecked Sendable {
             ? tokenEmbedding
             : try matrix("output.weight", columns: d, rows: c.vocabularySize)
         ropeFrequencyFactors = try optionalVector("rope_freqs.weight", c.ropeDimensionCount / 2)
+        let f = c.family, hd = c.headDimension
         layers = try (0..<c.layerCount).map { i in
             let p = "blk.\(i)."
             return Layer(
@@ -73,11 +79,15 @@ struct ModelWeights: @unchecked Sendable {
                 bq: try optionalVector(p + "attn_q.bias", qDim),
                 bk: try optionalVector(p + "attn_k.bias", kvDim),
                 bv: try optionalVector(p + "attn_v.bias", kvDim),
+                qNorm: f.queryKeyNorm ? try vector(p + "attn_q_norm.weight", hd) : nil,
+                kNorm: f.queryKeyNorm ? try vector(p + "attn_k_norm.weight", hd) : nil,
                 wo: try matrix(p + "attn_output.weight", columns: qDim, rows: d),
+                postAttentionNorm: f.postNorms ? try vector(p + "post_attention_norm.weight", d) : nil,
                 ffnNorm: try vector(p + "ffn_norm.weight", d),
                 gate: try matrix(p + "ffn_gate.weight", columns: d, rows: c.feedForwardLength),
                 up: try matrix(p + "ffn_up.weight", columns: d, rows: c.feedForwardLength),
-                down: try matrix(p + "ffn_down.weight", columns: c.feedForwardLength, rows: d)
+                down: try matrix(p + "ffn_down.weight", columns: c.feedForwardLength, rows: d),
+                postFFNNorm: f.postNorms ? try vector(p + "post_ffw_norm.weight", d) : nil
             )
         }
     }

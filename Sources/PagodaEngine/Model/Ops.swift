@@ -13,6 +13,34 @@ enum Ops {
         }
     }
 
+    /// `gate = act(gate) ⊙ up` for the family's activation.
+    static func gated(_ activation: FamilyTraits.Activation, _ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, n: Int) {
+        switch activation {
+        case .silu: swiGLU(gate, up, n: n)
+        case .geluTanh: geGLU(gate, up, n: n)
+        }
+    }
+
+    /// `gate = gelu(gate) ⊙ up` with `gelu(g) = g/2 · (1 + tanh(√(2/π) · (g + 0.044715 g³)))`,
+    /// the tanh approximation Gemma uses.
+    static func geGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, n: Int) {
+        let c: Float = 0.797_884_56  // √(2/π)
+        for i in 0..<n {
+            let g = gate[i]
+            gate[i] = 0.5 * g * (1 + tanhf(c * (g + 0.044715 * g * g * g))) * up[i]
+        }
+    }
+
+    /// RMSNorm of each of `count` vectors of `n` elements in place, with one weight vector.
+    static func rmsNormEach(_ x: UnsafeMutablePointer<Float>, count: Int, n: Int, weight: [Float], epsilon: Float) {
+        for h in 0..<count { rmsNorm(x + h * n, weight: weight, epsilon: epsilon, n: n, into: x + h * n) }
+    }
+
+    /// `x *= factor` over `n` elements.
+    static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, n: Int) {
+        for i in 0..<n { x[i] *= factor }
+    }
+
     /// `gate = silu(gate) ⊙ up`, where `silu(g) = g / (1 + e^−g)`.
     static func swiGLU(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, n: Int, simd: Bool = KernelSet.current.hasAVX2) {
         if simd { return pagoda_swiglu(gate, up, Int32(n)) }
@@ -31,53 +59,6 @@ enum Ops {
     static func addBias(_ x: UnsafeMutablePointer<Float>, _ bias: [Float], rows: Int) {
         bias.withUnsafeBufferPointer { b in
             for r in 0..<rows { add(x + r * b.count, b.baseAddress!, n: b.count) }
-        }
-    }
-}
-
-/// Rotary position embedding: rotates pairs of each head's dimensions by angles
-/// `θ_i = position · base^(−2i / n_rot)` (divided by a per-frequency factor where the model
-/// has them). Pairs are `(2i, 2i+1)` for llama (`adjacent`) and `(i, i + n_rot/2)` for qwen2
-/// (`halves`, GPT-NeoX style).
-struct RoPE {
-    enum Pairing { case adjacent, halves }
-
-    let pairing: Pairing
-    let headDimension: Int
-    let rotatedDimensions: Int
-    /// `base^(−2i / n_rot) / factor_i` for i in 0..<n_rot/2.
-    let inverseFrequencies: [Float]
-    let positionScale: Float
-
-    init(config: ModelConfig, frequencyFactors: [Float]?) {
-        pairing = config.architecture == "qwen2" ? .halves : .adjacent
-        headDimension = config.headDimension
-        rotatedDimensions = config.ropeDimensionCount
-        let half = config.ropeDimensionCount / 2
-        inverseFrequencies = (0..<half).map { i in
-            let f = pow(Double(config.ropeBase), -2 * Double(i) / Double(config.ropeDimensionCount))
-            return Float(f / Double(frequencyFactors?[i] ?? 1))
-        }
-        switch config.ropeScaling {
-        case .none: positionScale = 1
-        case .linear(let factor): positionScale = 1 / factor
-        }
-    }
-
-    /// Rotates `heads` vectors of `headDimension` at `x` for `position`.
-    func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, position: Int) {
-        let p = Double(Float(position) * positionScale)
-        let half = rotatedDimensions / 2
-        for i in 0..<half {
-            let angle = p * Double(inverseFrequencies[i])
-            let c = Float(cos(angle)), s = Float(sin(angle))
-            let (a, b) = pairing == .adjacent ? (2 * i, 2 * i + 1) : (i, i + half)
-            for h in 0..<heads {
-                let v = x + h * headDimension
-                let x0 = v[a], x1 = v[b]
-                v[a] = x0 * c - x1 * s
-                v[b] = x0 * s + x1 * c
-            }
         }
     }
 }

@@ -28,6 +28,7 @@ final class ProductRunner: @unchecked Sendable {
     private var input: UnsafeMutablePointer<Float>
     private var tokens = 0
     private var gated = false
+    private var activation = FamilyTraits.Activation.silu
     private var columns = 0
     private var job: ((Int) -> Void)?
     private var packJob: ((Int) -> Void)?
@@ -46,11 +47,12 @@ final class ProductRunner: @unchecked Sendable {
         run(x, tokens: tokens, a, b, c, gated: false)
     }
 
-    /// The gated feed-forward's first half: `gate.y = silu(Wgate · x) ⊙ (Wup · x)`, with
-    /// `up.y` as scratch. Each thread applies the gate to the rows it computed, in the same
-    /// pool run.
-    func multiplyGated(_ x: UnsafeMutablePointer<Float>, tokens: Int, gate: Output, up: Output) {
+    /// The gated feed-forward's first half: `gate.y = act(Wgate · x) ⊙ (Wup · x)` with the
+    /// family's activation (SiLU or GELU), `up.y` as scratch. Each thread applies the gate to
+    /// the rows it computed, in the same pool run.
+    func multiplyGated(_ x: UnsafeMutablePointer<Float>, tokens: Int, gate: Output, up: Output, activation: FamilyTraits.Activation = .silu) {
         precondition(gate.matrix.rows == up.matrix.rows, "gate and up have the same shape")
+        self.activation = activation
         run(x, tokens: tokens, gate, up, nil, gated: true)
     }
 
@@ -78,7 +80,7 @@ final class ProductRunner: @unchecked Sendable {
         }
         pool.run(job!)
         if gated && !self.gated, let up = b {
-            for t in 0..<tokens { Ops.swiGLU(a.y + t * a.stride, up.y + t * up.stride, n: a.matrix.rows) }
+            for t in 0..<tokens { Ops.gated(activation, a.y + t * a.stride, up.y + t * up.stride, n: a.matrix.rows) }
         }
     }
 
@@ -112,7 +114,7 @@ final class ProductRunner: @unchecked Sendable {
             let rows = rowRange(part, gate)
             guard !rows.isEmpty else { return }
             for t in 0..<tokens {
-                Ops.swiGLU(gate.y + t * gate.stride + rows.lowerBound, up.y + t * up.stride + rows.lowerBound, n: rows.count)
+                Ops.gated(activation, gate.y + t * gate.stride + rows.lowerBound, up.y + t * up.stride + rows.lowerBound, n: rows.count)
             }
         }
     }

@@ -1,4 +1,6 @@
-/// A llama-family transformer (llama, qwen2) over quantized weights and a paged KV cache.
+/// A decoder-only transformer of any registered family (llama, qwen2, qwen3, gemma3) over
+/// quantized weights and a paged KV cache. What differs per family is asked of
+/// `config.family` (`FamilyTraits`), never of the architecture's name.
 ///
 /// `forward` runs a chunk of tokens of one sequence through every layer, storing their keys
 /// and values in the sequence's blocks; prefill passes many tokens, decode one. Not
@@ -11,6 +13,8 @@ final class Transformer: @unchecked Sendable {
     let maxChunk: Int
     private let state: RunState
     private let rope: RoPE
+    /// The sliding-window layers' RoPE, where its base differs (gemma3).
+    private let slidingRope: RoPE?
     /// Matrix products and attention are split over these threads.
     let pool: ThreadPool
     private let products: ProductRunner
@@ -31,6 +35,7 @@ final class Transformer: @unchecked Sendable {
         pool = ThreadPool(threads: max(1, threads))
         state = RunState(config: config, layout: cache.layout, maxTokens: maxChunk, threads: pool.threadCount)
         rope = RoPE(config: config, frequencyFactors: weights.ropeFrequencyFactors)
+        slidingRope = config.family.slidingRopeBase.map { RoPE(config: config, frequencyFactors: nil, slidingBase: $0) }
         products = ProductRunner(pool: pool, state: state)
     }
 
@@ -89,25 +94,34 @@ final class Transformer: @unchecked Sendable {
         let first = slots.first, table = slots.table
         let pool = cache.pool, layout = cache.layout
 
-        // Embedding lookup: x[t] = token_embd[token].
+        let family = c.family, eps = c.rmsNormEpsilon
+        // Embedding lookup: x[t] = token_embd[token] (· the family's scale).
         for (t, token) in tokens.enumerated() {
             weights.tokenEmbedding.dequantizeRow(Int(token), into: s.x + t * d)
+            if let factor = family.embeddingScale { Ops.scale(s.x + t * d, by: factor, n: d) }
         }
 
         for (l, layer) in weights.layers.enumerated() {
+            let window = family.window(layer: l)
             // Attention: xb = RMSNorm(x) ⊙ w; q, k, v = xb·Wq, xb·Wk, xb·Wv (+ biases).
-            for t in 0..<T { Ops.rmsNorm(s.x + t * d, weight: layer.attentionNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb + t * d) }
+            for t in 0..<T { Ops.rmsNorm(s.x + t * d, weight: layer.attentionNorm, epsilon: eps, n: d, into: s.xb + t * d) }
             products.multiply(s.xb, tokens: T, .init(matrix: layer.wq, y: s.q, stride: qDim),
                               .init(matrix: layer.wk, y: s.k, stride: kvDim), .init(matrix: layer.wv, y: s.v, stride: kvDim))
             if let b = layer.bq { Ops.addBias(s.q, b, rows: T) }
             if let b = layer.bk { Ops.addBias(s.k, b, rows: T) }
             if let b = layer.bv { Ops.addBias(s.v, b, rows: T) }
+            // Per-head RMSNorm of q and k (qwen3, gemma3).
+            if let qNorm = layer.qNorm, let kNorm = layer.kNorm {
+                Ops.rmsNormEach(s.q, count: T * c.headCount, n: hd, weight: qNorm, epsilon: eps)
+                Ops.rmsNormEach(s.k, count: T * c.kvHeadCount, n: hd, weight: kNorm, epsilon: eps)
+            }
 
             // RoPE on q and k, then k and v into this sequence's blocks.
+            let layerRope = window != nil ? slidingRope ?? rope : rope
             for t in 0..<T {
                 let position = first + t
-                rope.apply(s.q + t * qDim, heads: c.headCount, position: position)
-                rope.apply(s.k + t * kvDim, heads: c.kvHeadCount, position: position)
+                layerRope.apply(s.q + t * qDim, heads: c.headCount, position: position)
+                layerRope.apply(s.k + t * kvDim, heads: c.kvHeadCount, position: position)
                 let (block, row) = slots.slot(position)
                 let base = pool.blockBase(block)
                 for h in 0..<c.kvHeadCount {
@@ -118,22 +132,27 @@ final class Transformer: @unchecked Sendable {
                 }
             }
 
-            // softmax(q·Kᵀ/√d)·V over the blocks, then x += attention·Wo.
-            s.attentionKernel.run(queries: s.q, tokens: T, first: first, table: table, layer: l, pool: pool, out: s.attention, threads: self.pool)
+            // softmax(q·Kᵀ/√d)·V over the blocks (the window's, on sliding layers), then
+            // x += attention·Wo (normed first where the family has post-norms).
+            s.attentionKernel.run(queries: s.q, tokens: T, first: first, table: table, layer: l, pool: pool, out: s.attention,
+                                  window: window, threads: self.pool)
             products.multiply(s.attention, tokens: T, .init(matrix: layer.wo, y: s.xb2, stride: d))
+            if let norm = layer.postAttentionNorm { Ops.rmsNormEach(s.xb2, count: T, n: d, weight: norm, epsilon: eps) }
             Ops.add(s.x, s.xb2, n: T * d)
 
-            // Feed-forward: x += (silu(xb·Wgate) ⊙ xb·Wup)·Wdown with xb = RMSNorm(x) ⊙ w.
-            for t in 0..<T { Ops.rmsNorm(s.x + t * d, weight: layer.ffnNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb + t * d) }
-            products.multiplyGated(s.xb, tokens: T, gate: .init(matrix: layer.gate, y: s.gate, stride: ff), up: .init(matrix: layer.up, y: s.up, stride: ff))
+            // Feed-forward: x += (act(xb·Wgate) ⊙ xb·Wup)·Wdown with xb = RMSNorm(x) ⊙ w.
+            for t in 0..<T { Ops.rmsNorm(s.x + t * d, weight: layer.ffnNorm, epsilon: eps, n: d, into: s.xb + t * d) }
+            products.multiplyGated(s.xb, tokens: T, gate: .init(matrix: layer.gate, y: s.gate, stride: ff), up: .init(matrix: layer.up, y: s.up, stride: ff),
+                                   activation: family.activation)
             products.multiply(s.gate, tokens: T, .init(matrix: layer.down, y: s.xb2, stride: d))
+            if let norm = layer.postFFNNorm { Ops.rmsNormEach(s.xb2, count: T, n: d, weight: norm, epsilon: eps) }
             Ops.add(s.x, s.xb2, n: T * d)
         }
         try cache.commit(sequence, tokens: tokens)
 
         // Final norm and LM head for the tokens whose logits are wanted.
         func logitsOf(_ t: Int) {
-            Ops.rmsNorm(s.x + t * d, weight: weights.outputNorm, epsilon: c.rmsNormEpsilon, n: d, into: s.xb)
+            Ops.rmsNorm(s.x + t * d, weight: weights.outputNorm, epsilon: eps, n: d, into: s.xb)
             products.multiply(s.xb, tokens: 1, .init(matrix: weights.output, y: s.logits, stride: c.vocabularySize))
         }
         switch wanted {

@@ -91,7 +91,8 @@ extension QuantizedMatrix {
             let scales = (decoded + columns).assumingMemoryBound(to: Float.self)
             let mins = scales + columns / 16
             for r in rowRange {
-                guard pagoda_decode_row(Int32(type.rawValue), base + r * rowBytes, Int32(blocks), codes, scales, mins) != 0 else { break }
+                let decodedRow = pagoda_decode_row(Int32(type.rawValue), base + r * rowBytes, Int32(blocks), codes, scales, mins) != 0
+                precondition(decodedRow, "IntegerDot.types lists \(type), but the C kernels have no row decoder for it")
                 for t in 0..<tokens {
                     y[t * yStride + r] = pagoda_dot_decoded(codes, scales, mins, a + t * blocks, Int32(blocks))
                 }
@@ -130,15 +131,17 @@ extension QuantizedMatrix {
     /// `y[t][r] = W[r] · a[t]` over `rowRange` with the AVX-512 VNNI kernel, for activations
     /// packed by `packActivations`. Rows are unpacked eight at a time into `scratch`
     /// (`packedScratchBytes`); each weight byte is then used by every token from registers.
-    /// Requires `KernelSet.current.hasVNNI` and an integer-dot type; returns false otherwise.
-    @discardableResult
+    /// Requires `KernelSet.current.hasVNNI` and a type of `IntegerDot.types`: anything else
+    /// is a programming error and stops with a message (never a product left uncomputed).
     public func multiplyPacked(
         _ panel: UnsafeRawPointer, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int, rowRange: Range<Int>,
         scratch: UnsafeMutableRawPointer
-    ) -> Bool {
-        guard KernelSet.current.hasVNNI, hasIntegerDot, !rowRange.isEmpty else { return rowRange.isEmpty }
-        return pagoda_gemm(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound),
-                           panel, Int32(tokens), Int32(columns / 32), y, yStride, scratch) != 0
+    ) {
+        guard !rowRange.isEmpty else { return }
+        precondition(KernelSet.current.hasVNNI && hasIntegerDot, "the packed product needs the VNNI kernels and an integer-dot type, not \(type)")
+        let done = pagoda_gemm(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound),
+                               panel, Int32(tokens), Int32(columns / 32), y, yStride, scratch) != 0
+        precondition(done, "IntegerDot.types lists \(type), but the C kernels have no packed product for it")
     }
 }
 

@@ -40,6 +40,8 @@ public enum CalibrationError: Error, CustomStringConvertible, Equatable {
     case unreadable(String, reason: String)
     case tooShort(source: String, tokens: Int, needed: Int)
     case noTokens
+    /// The model's layers are not the plain llama block the calibration forward implements.
+    case unsupportedFamily(method: String, architecture: String)
 
     public var description: String {
         switch self {
@@ -52,6 +54,9 @@ public enum CalibrationError: Error, CustomStringConvertible, Equatable {
             "the calibration text \(UntrustedText.escaped(source)) is \(tokens) tokens; it needs at least \(needed): use a longer text"
         case .noTokens:
             "--calibration-tokens must be at least 1"
+        case .unsupportedFamily(let method, let architecture):
+            "--method \(method) calibrates llama and qwen2 layers; \(architecture)'s layers (head norms, post-norms, GELU or "
+                + "sliding windows) are not in its forward pass yet: use --method rtn"
         }
     }
 }

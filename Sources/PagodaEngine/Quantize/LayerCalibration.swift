@@ -35,6 +35,7 @@ public enum CalibrationMethod: String, CaseIterable, Sendable {
     public func calibration(for file: GGUFFile, set: CalibrationSet, gptq: GPTQ = GPTQ(), pool: ThreadPool) throws -> LayerCalibration {
         let config = try ModelConfig(metadata: file.metadata)
         try ModelValidation.check(config, against: file)
+        guard config.family.isPlainBlock else { throw CalibrationError.unsupportedFamily(method: rawValue, architecture: config.architecture) }
         let weights = try ModelWeights(file: file, config: config)
         switch self {
         case .awq: return AWQLayers(weights: weights, config: config, calibration: set, pool: pool)

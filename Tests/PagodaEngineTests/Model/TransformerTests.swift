@@ -127,7 +127,7 @@ final class TransformerTests: XCTestCase {
         var m = GGUFMetadata(source: "x.gguf")
         m.set("general.architecture", .string("mamba"))
         XCTAssertThrowsError(try ModelConfig(metadata: m)) { error in
-            XCTAssertEqual("\(error)", "x.gguf: metadata 'general.architecture': architecture 'mamba' is not supported (supported: llama, qwen2)")
+            XCTAssertEqual("\(error)", "x.gguf: metadata 'general.architecture': architecture 'mamba' is not supported (supported: llama, qwen2, qwen3, gemma3)")
         }
     }
 }

@@ -43,7 +43,7 @@ final class PackedProductTests: XCTestCase {
                         defer { panel.deallocate(); scratch.deallocate() }
                         act.withUnsafeBufferPointer { QuantizedMatrix.packActivations($0.baseAddress!, tokens: tokens, columns: columns, into: panel) }
                         for range in ranges {
-                            XCTAssertTrue(m.multiplyPacked(panel, tokens: tokens, into: &y, yStride: stride, rowRange: range, scratch: scratch))
+                            m.multiplyPacked(panel, tokens: tokens, into: &y, yStride: stride, rowRange: range, scratch: scratch)
                         }
                     }
                     for t in 0..<tokens {
