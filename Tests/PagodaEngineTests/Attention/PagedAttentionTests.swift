@@ -6,16 +6,18 @@ import XCTest
 /// Tiled attention over scattered blocks equals naive softmax(QKᵀ/√d)V.
 final class PagedAttentionTests: XCTestCase {
     /// softmax(q·kᵀ/√d)·v for query positions first..<first+tokens, causal, contiguous K/V
-    /// of shape (positions, kvHeads, d).
-    func naiveAttention(q: [Float], k: [Float], v: [Float], tokens: Int, first: Int, heads: Int, kvHeads: Int, d: Int) -> [Float] {
+    /// of shape (positions, kvHeads, d); with a window W, the query at p sees p−W+1…p only.
+    func naiveAttention(q: [Float], k: [Float], v: [Float], tokens: Int, first: Int, heads: Int, kvHeads: Int, d: Int,
+                        window: Int? = nil) -> [Float] {
         var out = [Float](repeating: 0, count: tokens * heads * d)
         let group = heads / kvHeads
         for t in 0..<tokens {
             for h in 0..<heads {
                 let g = h / group
                 let n = first + t + 1
-                var scores = [Double](repeating: 0, count: n)
-                for j in 0..<n {
+                let start = window.map { max(0, n - $0) } ?? 0
+                var scores = [Double](repeating: -.infinity, count: n)
+                for j in start..<n {
                     var s = 0.0
                     for i in 0..<d { s += Double(q[(t * heads + h) * d + i]) * Double(k[(j * kvHeads + g) * d + i]) }
                     scores[j] = s / Double(d).squareRoot()
@@ -25,7 +27,7 @@ final class PagedAttentionTests: XCTestCase {
                 let z = e.reduce(0, +)
                 for i in 0..<d {
                     var acc = 0.0
-                    for j in 0..<n { acc += e[j] / z * Double(v[(j * kvHeads + g) * d + i]) }
+                    for j in start..<n { acc += e[j] / z * Double(v[(j * kvHeads + g) * d + i]) }
                     out[(t * heads + h) * d + i] = Float(acc)
                 }
             }
@@ -33,7 +35,8 @@ final class PagedAttentionTests: XCTestCase {
         return out
     }
 
-    func check(blockTokens B: Int, heads: Int, kvHeads: Int, d: Int, first: Int, tokens: Int, element: KVCacheLayout.Element, seed: UInt32) {
+    func check(blockTokens B: Int, heads: Int, kvHeads: Int, d: Int, first: Int, tokens: Int, element: KVCacheLayout.Element, seed: UInt32,
+               window: Int? = nil) {
         var rng = XorShift32(seed: seed)
         let length = first + tokens
         let layers = 2, layer = 1
@@ -67,7 +70,7 @@ final class PagedAttentionTests: XCTestCase {
                 }
             }
         }
-        let expected = naiveAttention(q: q, k: k, v: v, tokens: tokens, first: first, heads: heads, kvHeads: kvHeads, d: d)
+        let expected = naiveAttention(q: q, k: k, v: v, tokens: tokens, first: first, heads: heads, kvHeads: kvHeads, d: d, window: window)
         // On one thread and split over a pool of two.
         for threads in [nil, ThreadPool(threads: 2)] {
             let kernel = PagedAttention(layout: layout, headCount: heads, maxTokens: tokens, threads: 2)
@@ -75,14 +78,14 @@ final class PagedAttentionTests: XCTestCase {
             q.withUnsafeBufferPointer { qb in
                 out.withUnsafeMutableBufferPointer { ob in
                     kernel.run(queries: qb.baseAddress!, tokens: tokens, first: first, table: table, layer: layer, pool: pool,
-                               out: ob.baseAddress!, threads: threads)
+                               out: ob.baseAddress!, window: window, threads: threads)
                 }
             }
             var worst: Float = 0
             for (a, b) in zip(out, expected) {
                 worst = max(worst, abs(a - b) / max(1, abs(b)))
             }
-            XCTAssertLessThanOrEqual(worst, 1e-5, "B=\(B) heads=\(heads)/\(kvHeads) d=\(d) first=\(first) tokens=\(tokens) \(element) threads=\(threads?.threadCount ?? 1)")
+            XCTAssertLessThanOrEqual(worst, 1e-5, "B=\(B) heads=\(heads)/\(kvHeads) d=\(d) first=\(first) tokens=\(tokens) \(element) window=\(window.map(String.init) ?? "-") threads=\(threads?.threadCount ?? 1)")
         }
     }
 
@@ -202,6 +205,20 @@ final class PagedAttentionTests: XCTestCase {
             let tokens = 1 + rng.nextInt(0..<12)
             check(blockTokens: B, heads: kvHeads * group, kvHeads: kvHeads, d: d, first: first, tokens: tokens,
                   element: trial % 2 == 0 ? .f32 : .f16, seed: UInt32(100 + trial))
+        }
+    }
+
+    /// Sliding-window layers: the window starting mid-block, on a block edge, shorter than a
+    /// block, of one key, longer than the context; decode (split over threads) and prefill.
+    func testSlidingWindowMatchesNaiveAttentionWithTheWindow() {
+        var seed: UInt32 = 900
+        for (B, window, first, tokens) in [(16, 20, 60, 1), (16, 32, 64, 1), (16, 5, 40, 3), (16, 1, 10, 4), (16, 500, 30, 8),
+                                           (7, 12, 0, 30), (16, 24, 100, 17), (4, 9, 200, 1)] {
+            for element in [KVCacheLayout.Element.f32, .f16] {
+                seed += 1
+                check(blockTokens: B, heads: 6, kvHeads: 2, d: 64, first: first, tokens: tokens, element: element, seed: seed, window: window)
+                check(blockTokens: B, heads: 4, kvHeads: 4, d: 24, first: first, tokens: tokens, element: element, seed: seed + 100, window: window)
+            }
         }
     }
 
