@@ -20,7 +20,8 @@ let package = Package(
     targets: [
         // ncursesw, wide-character API. Only PagodaTUI/Terminal touches it.
         .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW"),
-        // Integer dot-product kernels (AVX2), picked at run time; scalar Swift twins elsewhere.
+        // SIMD kernels for x86-64 (AVX2, AVX-512 VNNI), chosen at run time (KernelSet); scalar
+        // Swift twins everywhere, and the only code that runs on other CPUs.
         .target(name: "CKernels"),
         .target(
             name: "PagodaEngine",

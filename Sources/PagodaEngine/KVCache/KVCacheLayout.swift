@@ -1,6 +1,3 @@
-/// Token id in a model's vocabulary.
-public typealias TokenID = Int32
-
 /// How keys and values are stored in one KV cache block.
 ///
 /// A block holds `blockTokens` tokens for every layer and KV head, ordered

@@ -23,8 +23,6 @@ public struct ModelSummary: Sendable {
     public let weightBytes: Int
     public let tiedEmbeddings: Bool
 
-    public static let defaultBlockTokens = 16
-
     static func displayName(fileName: String, metadata m: GGUFMetadata, fallback: String?) -> String {
         let stem = fileName.hasSuffix(".gguf") ? String(fileName.dropLast(5)) : fileName
         let basename = (try? m.string("general.basename", default: nil)) ?? nil
@@ -66,51 +64,4 @@ public struct ModelSummary: Sendable {
     public func kvBytesPerToken(bytesPerElement: Int) -> Int {
         config.kvElementsPerToken * bytesPerElement
     }
-
-    /// The report as lines of text.
-    public func render() -> [String] {
-        func mib(_ bytes: Int) -> String { String(format: "%.2f MiB", Double(bytes) / 1_048_576) }
-        let c = config
-        var lines = [
-            "file:            \(fileName) (\(fileBytes) bytes, GGUF v\(ggufVersion))",
-            "name:            \(displayName)\(name.map { $0 == displayName ? "" : " (general.name: \(UntrustedText.escaped($0, limit: 80)))" } ?? "")",
-            "license:         \(license ?? "-")",
-            "architecture:    \(c.architecture)" + (ModelConfig.supportedArchitectures.contains(c.architecture) ? "" : " (not supported for inference)"),
-            "layers:          \(c.layerCount)",
-            "embedding:       \(c.embeddingLength)",
-            "feed-forward:    \(c.feedForwardLength)",
-            "heads:           \(c.headCount) query, \(c.kvHeadCount) key/value (head dim \(c.headDimension))",
-            "rope:            base \(formatNumber(c.ropeBase)), \(c.ropeDimensionCount) dims" + ropeScalingText,
-            "rms norm eps:    \(formatNumber(c.rmsNormEpsilon))",
-            "context:         \(c.contextLength) (training)",
-            "vocabulary:      \(c.vocabularySize)",
-            "tokenizer:       \(tokenizerModel ?? "-")" + (tokenizerPre.map { ", pre-tokenizer \($0)" } ?? "") + ", \(tokenCount) tokens",
-            "chat template:   \(hasChatTemplate ? "present" : "absent")",
-            "embeddings:      \(tiedEmbeddings ? "tied (output reuses token_embd)" : "separate output.weight")",
-            "tensors:         \(tensorCount), \(weightBytes) bytes (\(mib(weightBytes)))",
-        ]
-        for entry in bytesByType {
-            let label = "  \(entry.type.name)".padding(toLength: 17, withPad: " ", startingAt: 0)
-            lines.append(label + "\(entry.tensors) tensors, \(entry.bytes) bytes (\(mib(entry.bytes)))")
-        }
-        let block = Self.defaultBlockTokens
-        for (label, size) in [("f16", 2), ("f32", 4)] {
-            let perToken = kvBytesPerToken(bytesPerElement: size)
-            lines.append("kv cache \(label):    \(perToken) bytes per token, \(perToken * block) bytes per block of \(block) tokens (\(mib(perToken * block)))")
-        }
-        return lines
-    }
-
-    private var ropeScalingText: String {
-        switch config.ropeScaling {
-        case .none: ""
-        case .linear(let factor): ", linear scaling ×\(formatNumber(factor))"
-        }
-    }
-}
-
-/// A float printed without trailing noise: `100000`, `1e-05`, `0.5`.
-func formatNumber(_ x: Float) -> String {
-    if x == x.rounded(), abs(x) < 1e9 { return String(Int(x)) }
-    return "\(x)"
 }

@@ -27,6 +27,21 @@ public struct SamplingParameters: Sendable, Equatable {
         p.temperature = 0
         return p
     }()
+
+    /// The first parameter out of its range, said with the name llama.cpp's server gives it
+    /// (`top_p must be between 0 and 1`); nil when every one is valid. The one check the
+    /// command line, the chat's `/set` and the server share.
+    public var problem: String? {
+        guard temperature.isFinite else { return "temp must be a number (0 or less picks the most likely token)" }
+        guard topK >= 0 else { return "top_k must be 0 or more" }
+        guard (0...1).contains(topP) else { return "top_p must be between 0 and 1" }
+        guard (0...1).contains(minP) else { return "min_p must be between 0 and 1" }
+        guard repeatPenalty > 0, repeatPenalty.isFinite else { return "repeat_penalty must be positive" }
+        guard presencePenalty.isFinite else { return "presence_penalty must be a number" }
+        guard frequencyPenalty.isFinite else { return "frequency_penalty must be a number" }
+        guard penaltyWindow >= 0 else { return "repeat_last_n must be 0 or more" }
+        return nil
+    }
 }
 
 /// The sampler chain, in llama.cpp's order: penalties → top-k → top-p → min-p →

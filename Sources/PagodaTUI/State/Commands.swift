@@ -50,34 +50,38 @@ public enum SlashCommands {
         return prefix
     }
 
-    /// Applies `/set key value` to `settings`, or explains what is wrong.
+    /// Applies `/set key value` to `settings`, or explains what is wrong (ranges are
+    /// `SamplingParameters.problem`'s, as on the command line).
     public static func set(_ key: String, _ value: String, in settings: inout ChatSettings) -> String? {
-        func number() -> Double? { Double(value) }
+        var changed = settings
+        func number() -> Float? { Float(value).flatMap { $0.isFinite ? $0 : nil } }
         switch key {
         case "temp":
-            guard let v = number(), v >= 0 else { return "temp must be a number ≥ 0" }
-            settings.sampling.temperature = Float(v)
+            guard let v = number() else { return "temp must be a number (0 or less picks the most likely token)" }
+            changed.sampling.temperature = v
         case "top_k":
-            guard let v = Int(value), v >= 0 else { return "top_k must be a whole number ≥ 0" }
-            settings.sampling.topK = v
+            guard let v = Int(value) else { return "top_k must be a whole number" }
+            changed.sampling.topK = v
         case "top_p":
-            guard let v = number(), (0...1).contains(v) else { return "top_p must be between 0 and 1" }
-            settings.sampling.topP = Float(v)
+            guard let v = number() else { return "top_p must be a number" }
+            changed.sampling.topP = v
         case "min_p":
-            guard let v = number(), (0...1).contains(v) else { return "min_p must be between 0 and 1" }
-            settings.sampling.minP = Float(v)
+            guard let v = number() else { return "min_p must be a number" }
+            changed.sampling.minP = v
         case "repeat_penalty":
-            guard let v = number(), v > 0 else { return "repeat_penalty must be > 0" }
-            settings.sampling.repeatPenalty = Float(v)
+            guard let v = number() else { return "repeat_penalty must be a number" }
+            changed.sampling.repeatPenalty = v
         case "seed":
             guard let v = UInt64(value) else { return "seed must be a whole number ≥ 0" }
-            settings.sampling.seed = v
+            changed.sampling.seed = v
         case "n_predict":
             guard let v = Int(value), v > 0 else { return "n_predict must be a whole number > 0" }
-            settings.maxTokens = v
+            changed.maxTokens = v
         default:
             return "unknown setting '\(key)' (one of \(settingKeys.joined(separator: ", ")))"
         }
+        if let problem = changed.sampling.problem { return problem }
+        settings = changed
         return nil
     }
 }

@@ -9,7 +9,6 @@ public final class NCursesTerminal {
     private let window: UnsafeMutablePointer<WINDOW>
     private var previous: ScreenBuffer?
     private let hasColors: Bool
-    private var pendingKeys: [Int32] = []
 
     /// Starts full-screen mode. The terminal is restored by `stop()`, by a handled signal
     /// (SIGTERM, SIGHUP, SIGINT) and on a crash (the fatal-signal handler calls `endwin`).

@@ -1,0 +1,2 @@
+/// Token id in a model's vocabulary.
+public typealias TokenID = Int32
