@@ -91,8 +91,7 @@ public final class ChatSession {
 
     /// Sets up what a new screen shows (terminal size, the cache, template warnings).
     public func start(width: Int, height: Int) {
-        state.width = width
-        state.height = height
+        _ = update(&state, .resize(width: width, height: height))
         _ = update(&state, .kvChanged(engine.kvSnapshot()))
         if let warning = engine.templateWarning { _ = update(&state, .notice(warning)) }
         let engine = self.engine, inbox = self.inbox

@@ -45,6 +45,7 @@ public struct ChatSettings: Equatable, Sendable {
 /// A reply being generated.
 public struct ActiveGeneration: Equatable, Sendable {
     public let id: Int
+    /// The number of the conversation it replies in.
     public let conversation: Int
     public var promptDone = 0
     public var promptTotal = 0
@@ -100,6 +101,12 @@ public struct AppState: Equatable, Sendable {
     }
 
     public var isGenerating: Bool { generation != nil }
+
+    /// Where the conversation numbered `number` is in `conversations`. Messages and effects
+    /// name conversations by number, which never changes; positions move when one is deleted.
+    public func index(ofConversation number: Int) -> Int? {
+        conversations.firstIndex { $0.number == number }
+    }
 }
 
 /// Everything that reaches the UI: keys, resizes, and the engine's reports.
@@ -111,7 +118,8 @@ public enum AppMessage: Equatable, Sendable {
     case kvChanged(KVCacheSnapshot)
     /// The process's resident memory was measured.
     case memory(residentBytes: Int)
-    /// The runtime made or forked a sequence for a conversation.
+    /// The runtime made or forked a sequence for a conversation. Here and in `Effect`,
+    /// `conversation` is the conversation's number (`Conversation.number`), not its position.
     case sequenceAssigned(conversation: Int, SequenceID)
     case systemPromptLoaded(conversation: Int, text: String)
     /// The context policy left `dropped` messages out of a conversation's prompt.
@@ -124,11 +132,11 @@ public enum AppMessage: Equatable, Sendable {
 
 /// Work `update` asks the runtime to do; results come back as messages.
 public enum Effect: Equatable, Sendable {
-    /// Generate a reply for conversation `conversation` with these messages; when they end
+    /// Generate a reply for conversation number `conversation` with these messages; when they end
     /// with an assistant message, continue that reply instead of starting a new one.
     case generate(id: Int, conversation: Int, sequence: SequenceID?, messages: [ChatMessage], settings: ChatSettings)
     case cancel(id: Int)
-    /// A sequence sharing every block of `source` for conversation `conversation`.
+    /// A sequence sharing every block of `source` for conversation number `conversation`.
     case fork(source: SequenceID, conversation: Int)
     case release(SequenceID)
     case loadSystemPrompt(name: String, conversation: Int)

@@ -63,7 +63,7 @@ enum StatsView {
             line("\(c.contextTokens) tokens, none in the cache: the next turn recomputes them", .dim)
         }
 
-        if let g = s.generation, g.conversation == s.focused {
+        if let g = s.generation, g.conversation == s.current.number {
             y += 1
             line("NOW", heading)
             if g.tokensOut == 0 {

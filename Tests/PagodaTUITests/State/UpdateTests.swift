@@ -16,7 +16,7 @@ final class UpdateTests: XCTestCase {
     func testSendingStartsAGenerationWithTheWholeConversation() {
         var s = Fixtures.state()
         let effects = send(&s, "Hello")
-        guard case .generate(let id, 0, nil, let messages, _)? = effects.first else { return XCTFail("\(effects)") }
+        guard case .generate(let id, 1, nil, let messages, _)? = effects.first else { return XCTFail("\(effects)") }
         XCTAssertEqual(messages, [ChatMessage(.system, "Be kind."), ChatMessage(.user, "Hello")])
         XCTAssertEqual(s.generation?.id, id)
         XCTAssertEqual(s.current.entries.map(\.kind), [.user, .assistant])
@@ -93,9 +93,9 @@ final class UpdateTests: XCTestCase {
     func testConversationsNewSwitchForkClear() {
         var s = Fixtures.state()
         _ = send(&s, "Hi")
-        _ = update(&s, .sequenceAssigned(conversation: 0, SequenceID(raw: 0)))
+        _ = update(&s, .sequenceAssigned(conversation: 1, SequenceID(raw: 0)))
         _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
-        XCTAssertEqual(send(&s, "/fork"), [.fork(source: SequenceID(raw: 0), conversation: 1)])
+        XCTAssertEqual(send(&s, "/fork"), [.fork(source: SequenceID(raw: 0), conversation: 2)])
         XCTAssertEqual(s.focused, 1)
         XCTAssertEqual(s.current.number, 2)
         XCTAssertEqual(s.current.messages.count, 3)
@@ -140,11 +140,11 @@ final class UpdateTests: XCTestCase {
     func testPreemptionIsSaidInBothConversations() {
         var s = Fixtures.state()
         _ = send(&s, "Hi")
-        _ = update(&s, .sequenceAssigned(conversation: 0, SequenceID(raw: 0)))
+        _ = update(&s, .sequenceAssigned(conversation: 1, SequenceID(raw: 0)))
         _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
         _ = send(&s, "/new")
         _ = send(&s, "Hello")
-        _ = update(&s, .sequenceAssigned(conversation: 1, SequenceID(raw: 1)))
+        _ = update(&s, .sequenceAssigned(conversation: 2, SequenceID(raw: 1)))
         _ = update(&s, .generation(id: s.generation!.id, .preempted(SequenceID(raw: 0), freedBlocks: 3)))
         // The notice goes just before the reply, which stays last and keeps streaming.
         let entries = s.conversations[1].entries
@@ -161,7 +161,7 @@ final class UpdateTests: XCTestCase {
     func testAReplyAfterAPreemptionKeepsItsText() {
         var s = Fixtures.state()
         _ = send(&s, "Tell me a story")
-        _ = update(&s, .sequenceAssigned(conversation: 0, SequenceID(raw: 0)))
+        _ = update(&s, .sequenceAssigned(conversation: 1, SequenceID(raw: 0)))
         _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
         _ = send(&s, "/new")
         _ = send(&s, "Hi")
@@ -188,7 +188,7 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.settings.maxTokens, 99)
         _ = send(&s, "/frobnicate")
         XCTAssertTrue(s.current.entries.last!.text.contains("unknown command /frobnicate"))
-        XCTAssertEqual(send(&s, "/system pirate"), [.loadSystemPrompt(name: "pirate", conversation: 0)])
+        XCTAssertEqual(send(&s, "/system pirate"), [.loadSystemPrompt(name: "pirate", conversation: 1)])
         _ = send(&s, "/system You are terse and exact.")
         XCTAssertEqual(s.current.systemPrompt, "You are terse and exact.")
         _ = send(&s, "/regen")
@@ -211,7 +211,7 @@ final class UpdateTests: XCTestCase {
         _ = send(&s, "/switch one")
         XCTAssertTrue(s.current.entries.last!.text.contains("needs a conversation number"))
         _ = send(&s, "Hi")
-        _ = update(&s, .sequenceAssigned(conversation: 0, SequenceID(raw: 0)))
+        _ = update(&s, .sequenceAssigned(conversation: 1, SequenceID(raw: 0)))
         _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
         XCTAssertNotNil(s.current.lastStats)
         _ = send(&s, "/new")
@@ -227,7 +227,7 @@ final class UpdateTests: XCTestCase {
     func testAContextPolicyActionIsAnnouncedInItsConversation() {
         var s = Fixtures.state()
         _ = send(&s, "/new")
-        _ = update(&s, .contextTrimmed(conversation: 0, dropped: 4, policy: .dropOldest))
+        _ = update(&s, .contextTrimmed(conversation: 1, dropped: 4, policy: .dropOldest))
         XCTAssertEqual(s.conversations[0].entries.last?.text,
                        "context full: 4 earlier messages left out of the prompt (--context-policy drop-oldest); the transcript keeps them")
         XCTAssertTrue(s.conversations[1].entries.isEmpty, "not in the conversation on screen")
@@ -269,10 +269,10 @@ final class UpdateTests: XCTestCase {
         _ = send(&s, "C")
         XCTAssertEqual(s.waitingForReply, [1, 2])
         let second = update(&s, .generation(id: first, .finished(.endOfGeneration, GenerationStats())))
-        guard case .generate(let id2, 0, _, let messages, _)? = second.first else { return XCTFail("\(second)") }
+        guard case .generate(let id2, 1, _, let messages, _)? = second.first else { return XCTFail("\(second)") }
         XCTAssertEqual(messages.map(\.content), ["Be kind.", "A", "a", "B"])
         let third = update(&s, .generation(id: id2, .finished(.endOfGeneration, GenerationStats())))
-        guard case .generate(_, 1, _, let messages3, _)? = third.first else { return XCTFail("\(third)") }
+        guard case .generate(_, 2, _, let messages3, _)? = third.first else { return XCTFail("\(third)") }
         XCTAssertEqual(messages3.last, ChatMessage(.user, "C"))
         XCTAssertTrue(s.waitingForReply.isEmpty)
     }
@@ -317,18 +317,44 @@ final class UpdateTests: XCTestCase {
         type(&s, "d")
         _ = update(&s, .key(.tab))
         XCTAssertEqual(s.input.text, "/system coder ")
-        XCTAssertEqual(update(&s, .key(.enter)), [.loadSystemPrompt(name: "coder", conversation: 0)])
+        XCTAssertEqual(update(&s, .key(.enter)), [.loadSystemPrompt(name: "coder", conversation: 1)])
     }
 
     /// `/delete N` removes a conversation (and asks the runtime to free and unstore it);
     /// the last one is replaced by a fresh one; `/rename` titles; `/export` writes by extension.
+    /// Messages name conversations by number: a forked sequence that arrives after an earlier
+    /// conversation was deleted (its position taken by the next) lands on the fork; another
+    /// conversation can be deleted while a reply streams.
+    func testResultsFindTheirConversationAfterADeleteMovesIt() {
+        var s = Fixtures.state()
+        _ = send(&s, "Hi")
+        _ = update(&s, .sequenceAssigned(conversation: 1, SequenceID(raw: 0)))
+        _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
+        _ = send(&s, "/new")                                  // number 2, empty
+        _ = send(&s, "/switch 1")
+        XCTAssertEqual(send(&s, "/fork"), [.fork(source: SequenceID(raw: 0), conversation: 3)])
+        XCTAssertEqual(s.conversations.map(\.number), [1, 2, 3])
+        guard case .delete? = send(&s, "/delete 2").first else { return XCTFail("conversation 2 is idle: it can go") }
+        XCTAssertEqual(s.conversations.map(\.number), [1, 3], "the fork moved up a place")
+        _ = update(&s, .sequenceAssigned(conversation: 3, SequenceID(raw: 7)))
+        XCTAssertEqual(s.conversations.map(\.sequence), [SequenceID(raw: 0), SequenceID(raw: 7)])
+        // While conversation 3 streams, conversation 1 can be deleted; the reply still arrives.
+        _ = send(&s, "/switch 3")
+        _ = send(&s, "And then?")
+        let id = s.generation!.id
+        guard case .delete? = send(&s, "/delete 1").first else { return XCTFail("conversation 1 is idle") }
+        _ = update(&s, .generation(id: id, .text("Then more.")))
+        XCTAssertEqual(s.conversations.map(\.number), [3])
+        XCTAssertEqual(s.current.entries.last?.text, "Then more.")
+    }
+
     func testDeleteRenameAndExport() {
         var s = Fixtures.state()
         _ = send(&s, "Hi")
-        _ = update(&s, .sequenceAssigned(conversation: 0, SequenceID(raw: 0)))
+        _ = update(&s, .sequenceAssigned(conversation: 1, SequenceID(raw: 0)))
         _ = update(&s, .generation(id: s.generation!.id, .text("Hello")))
         _ = send(&s, "/delete 1")
-        XCTAssertTrue(s.current.entries.contains { $0.text.contains("wait for the reply to finish") }, "nothing moves while a reply streams")
+        XCTAssertTrue(s.current.entries.contains { $0.text.contains("wait for its reply to finish") }, "its reply is on the way")
         _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
         _ = send(&s, "/rename  Greetings ")
         XCTAssertEqual(s.current.displayTitle, "Greetings")

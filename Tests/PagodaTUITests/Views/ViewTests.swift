@@ -51,7 +51,7 @@ final class ViewTests: XCTestCase {
         s.conversations[0].sequence = a
         s.kv = Fixtures.snapshot(blocks: 20, owners: [0: [a], 1: [a]])
         s.residentBytes = 300 << 20
-        s.generation = ActiveGeneration(id: 1, conversation: 0, tokensOut: 41, decodeSeconds: 2)
+        s.generation = ActiveGeneration(id: 1, conversation: 1, tokensOut: 41, decodeSeconds: 2)
         var stats = GenerationStats()
         stats.promptTokens = 100
         stats.reusedPromptTokens = 80
@@ -87,7 +87,7 @@ final class ViewTests: XCTestCase {
 
     func testTitleShowsPromptProgressAndGeneration() {
         var s = Fixtures.state()
-        s.generation = ActiveGeneration(id: 1, conversation: 0, promptDone: 64, promptTotal: 300)
+        s.generation = ActiveGeneration(id: 1, conversation: 1, promptDone: 64, promptTotal: 300)
         XCTAssertTrue(RootView.render(s).row(0).contains("reading prompt 64/300"))
         s.generation?.promptDone = 300
         XCTAssertTrue(RootView.render(s).row(0).contains("generating"))
