@@ -7,10 +7,11 @@
 // activations, float products, attention tiles, conversions. Two sets, AVX2 (with FMA and
 // F16C) and AVX-512 VL + VNNI, chosen at run time from pagoda_cpu_kernel_level (Swift's
 // KernelSet); every kernel has a scalar Swift twin that the tests compare it with and that
-// runs everywhere else. On other architectures only pagoda_cpu_kernel_level and the size
-// functions are built, and it returns 0, so no kernel is ever called.
+// runs everywhere else. On other architectures only pagoda_cpu_kernel_level and the portable
+// functions are built, and it returns 0, so no kernel is ever called. Defining
+// PAGODA_PORTABLE_ONLY builds an x86 machine the same way (the CI's check of that build).
 
-#if defined(__x86_64__) || defined(__i386__)
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(PAGODA_PORTABLE_ONLY)
 #define PAGODA_X86 1
 #else
 #define PAGODA_X86 0
