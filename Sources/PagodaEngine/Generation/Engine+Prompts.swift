@@ -63,5 +63,4 @@ extension Engine {
             return Prompt(tokens: tokens, warning: "the chat template '\(chosen.name)' failed while rendering (\(error)); using ChatML for this prompt")
         }
     }
-
 }
