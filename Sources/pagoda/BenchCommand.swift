@@ -59,7 +59,7 @@ struct BenchCommand: ParsableCommand {
                 let (rate, tokens) = Benchmark.tokenizer(tokenizer, text: text, repetitions: repetitions)
                 if json {
                     struct Output: Encodable { let model: String, bytes: Int, tokens: Int, mb_per_s: Double }
-                    print(String(decoding: try JSONEncoder().encode(Output(model: file.name, bytes: text.utf8.count, tokens: tokens, mb_per_s: rate)), as: UTF8.self))
+                    print(try Terminal.jsonLine(Output(model: file.name, bytes: text.utf8.count, tokens: tokens, mb_per_s: rate)))
                 } else {
                     print(String(format: "tokenizer %@: %d bytes → %d tokens, median %.2f MB/s (%d runs)", file.name, text.utf8.count, tokens, rate, repetitions))
                 }
@@ -87,7 +87,7 @@ struct BenchCommand: ParsableCommand {
                 let output = Output(model: facts.fileName, types: types, threads: threads, kernels: facts.kernels, pp: pp, tg: tg,
                                     decode_bytes_per_token: bandwidth ? Int(streamed) : nil, bandwidth_gbps: bandwidth ? [before, after] : nil,
                                     bandwidth_fraction: bandwidth ? fraction : nil)
-                print(String(decoding: try JSONEncoder().encode(output), as: UTF8.self))
+                print(try Terminal.jsonLine(output))
             } else {
                 print("model: \(facts.fileName) (\(types)), threads: \(threads), kernels: \(facts.kernels)")
                 print(String(format: "pp%-5d %8.2f t/s (min %.2f, max %.2f)", pp.tokens, pp.median, pp.min, pp.max))

@@ -47,7 +47,7 @@ struct LogitsCommand: ParsableCommand {
             struct Entry: Encodable { let id: Int, logit: Float }
             struct Output: Encodable { let n_tokens: Int, n_vocab: Int, top: [Entry] }
             let output = Output(n_tokens: ids.count, n_vocab: vocabulary, top: best.map { Entry(id: $0.offset, logit: $0.element) })
-            print(String(decoding: try JSONEncoder().encode(output), as: UTF8.self))
+            print(try Terminal.jsonLine(output))
         }
     }
 }

@@ -6,6 +6,13 @@ import PagodaEngine
 enum Terminal {
     static var stderrIsTerminal: Bool { isatty(2) == 1 }
 
+    /// `value` as one line of JSON for scripts: keys sorted, slashes as they are.
+    static func jsonLine(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
     /// Writes `text` and a newline to stderr; control characters in it (which could come
     /// from a model file) are escaped, lines kept.
     static func printError(_ text: String) {

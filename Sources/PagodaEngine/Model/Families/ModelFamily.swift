@@ -59,7 +59,7 @@ public struct FamilyTraits: Equatable, Sendable {
 
 /// The registry of families, asked by `ModelConfig` for a file's architecture.
 enum ModelFamilies {
-    static let all: [ModelFamily.Type] = [LlamaFamily.self, Qwen2Family.self, Qwen3Family.self, Gemma3Family.self]
+    static var all: [ModelFamily.Type] { [LlamaFamily.self, Qwen2Family.self, Qwen3Family.self, Gemma3Family.self] }
 
     /// Every architecture name Pagoda runs, in registry order.
     static var architectures: [String] { all.flatMap { $0.architectures } }
