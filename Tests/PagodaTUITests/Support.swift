@@ -8,6 +8,14 @@ enum Fixtures {
         AppState(width: width, height: height, model: model, systemPrompt: "Be kind.")
     }
 
+    /// Draws `s` as the runtime does, telling `update` what the frame showed.
+    @discardableResult
+    static func draw(_ s: inout AppState) -> ScreenBuffer {
+        let frame = RootView.frame(s)
+        if let viewport = frame.viewport { _ = update(&s, .drawn(viewport)) }
+        return frame.screen
+    }
+
     /// A pool of `blocks` blocks where the given sequences hold the given blocks.
     static func snapshot(blocks: Int, blockTokens: Int = 16, owners: [Int: [SequenceID]] = [:], fills: [Int: Int] = [:], cached: Set<Int> = []) -> KVCacheSnapshot {
         let layout = KVCacheLayout(layerCount: 2, kvHeadCount: 1, headDimension: 8, blockTokens: blockTokens, element: .f16)

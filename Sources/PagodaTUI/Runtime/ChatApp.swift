@@ -24,7 +24,9 @@ public final class ChatApp {
             messages += session.pendingMessages()
             if session.handle(messages) { dirty = true }
             if dirty {
-                terminal.draw(RootView.render(session.state))
+                let frame = RootView.frame(session.state)
+                terminal.draw(frame.screen)
+                if let viewport = frame.viewport { session.drawn(viewport) }
                 dirty = false
             }
         }

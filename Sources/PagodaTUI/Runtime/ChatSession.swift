@@ -75,6 +75,11 @@ public final class ChatSession {
         return true
     }
 
+    /// Tells the state what the frame just drawn showed; nothing to save or perform.
+    public func drawn(_ viewport: Viewport) {
+        _ = update(&state, .drawn(viewport))
+    }
+
     /// Messages the engine and the effects posted since the last call, and the process's
     /// memory once a second.
     public func pendingMessages() -> [AppMessage] {

@@ -84,6 +84,8 @@ public struct AppState: Equatable, Sendable {
     public var shouldQuit = false
     /// A one-line hint under the transcript.
     public var status: String?
+    /// The last frame's measurements; nil before the first.
+    public var viewport: Viewport?
 
     /// Starts with one empty conversation numbered `firstNumber`.
     public init(width: Int, height: Int, model: ModelInfo, systemPrompt: String?, firstNumber: Int = 1) {
@@ -114,6 +116,8 @@ public enum AppMessage: Equatable, Sendable {
     case key(Key)
     case paste(String)
     case resize(width: Int, height: Int)
+    /// A frame was drawn; what it showed.
+    case drawn(Viewport)
     case generation(id: Int, GenerationEvent)
     case kvChanged(KVCacheSnapshot)
     /// The process's resident memory was measured.

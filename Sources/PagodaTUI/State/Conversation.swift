@@ -34,8 +34,7 @@ public struct Conversation: Equatable, Sendable {
     public var sequence: SequenceID?
     public var systemPrompt: String?
     public var entries: [TranscriptEntry] = []
-    /// Lines scrolled up from the bottom; 0 follows the bottom.
-    public var scrollOffset = 0
+    public var scroll = ScrollPosition.following
     public var lastStats: GenerationStats?
     /// Tokens of context the last turn used.
     public var contextTokens = 0

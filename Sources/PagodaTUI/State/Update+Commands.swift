@@ -13,7 +13,7 @@ func submit(_ s: inout AppState) -> [Effect] {
     _ = s.input.submit()
     s.current.entries.append(TranscriptEntry(.user, text))
     s.current.model = s.model.fileName
-    s.current.scrollOffset = 0
+    s.current.scroll = .following
     // While a reply streams, the message is kept (and saved) and waits its turn.
     if s.isGenerating || s.waitingForReply.contains(s.current.number) {
         if !s.waitingForReply.contains(s.current.number) { s.waitingForReply.append(s.current.number) }
@@ -91,7 +91,7 @@ func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
         let sequence = s.current.sequence
         s.current.entries = []
         s.current.sequence = nil
-        s.current.scrollOffset = 0
+        s.current.scroll = .following
         s.current.contextTokens = 0
         s.current.lastStats = nil
         appendNotice(&s, s.focused, "cleared: the history is gone" + (sequence == nil ? "" : " and its KV blocks are freed"))
@@ -182,7 +182,7 @@ func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
             return []
         }
         s.current.entries.removeSubrange(last...)
-        s.current.scrollOffset = 0
+        s.current.scroll = .following
         return startGeneration(&s)
     case "/quit", "/exit":
         s.shouldQuit = true
@@ -196,7 +196,7 @@ func runCommand(_ s: inout AppState, _ line: String) -> [Effect] {
 /// `/list`: one line per conversation — number, turns, tokens, the model when it is not
 /// this one, and the title cut to fit.
 func conversationList(_ s: AppState) -> String {
-    let width = max(20, Layout(state: s).transcript.width - TranscriptView.markWidth)
+    let width = max(20, s.viewport?.textWidth ?? s.width)
     return s.conversations.enumerated().map { i, c in
         var head = "\(i == s.focused ? "▸" : " ") \(c.number) · \(plural(c.turns, "turn")) · \(plural(c.contextTokens, "token"))"
         if let model = c.model, model != s.model.fileName { head += " · \(model)" }

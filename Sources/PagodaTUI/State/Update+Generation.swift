@@ -26,28 +26,29 @@ func handleGeneration(_ s: inout AppState, _ id: Int, _ event: GenerationEvent) 
             appendNotice(&s, i, "KV cache full: conversation \(s.conversations[victim].number) was preempted (\(freed) blocks freed) to make room")
         }
     case .text(let text):
-        keepingScrollPosition(&s, i) { c in
-            if let reply = c.streamingReply { c.entries[reply].text += text }
-        }
+        if let reply = s.conversations[i].streamingReply { s.conversations[i].entries[reply].text += text }
     case .finished(let reason, let stats):
-        keepingScrollPosition(&s, i) { c in
-            if let reply = c.streamingReply {
-                c.entries[reply].streaming = false
-                if reason == .cancelled { c.entries[reply].stopped = true }
-                if reason == .length { c.entries[reply].cutAtLimit = true }
-                if case .failed = reason, c.entries[reply].text.isEmpty { c.entries.remove(at: reply) }
-            }
-            if case .failed(let message) = reason { c.entries.append(TranscriptEntry(.error, message)) }
-            c.lastStats = stats
-            // The tokens now in its KV cache, as the pane counts them: the last token sampled is
-            // only fed back when the reply goes on, i.e. when it was stopped mid-way.
-            let fed = reason == .cancelled ? stats.generatedTokens : max(0, stats.generatedTokens - 1)
-            c.contextTokens = stats.promptTokens + fed
-        }
+        recordEnding(of: &s.conversations[i], reason, stats)
         s.generation = nil
         return startWaitingReply(&s)
     }
     return []
+}
+
+/// Marks how a conversation's streaming reply ended and what its turn used.
+private func recordEnding(of c: inout Conversation, _ reason: FinishReason, _ stats: GenerationStats) {
+    if let reply = c.streamingReply {
+        c.entries[reply].streaming = false
+        if reason == .cancelled { c.entries[reply].stopped = true }
+        if reason == .length { c.entries[reply].cutAtLimit = true }
+        if case .failed = reason, c.entries[reply].text.isEmpty { c.entries.remove(at: reply) }
+    }
+    if case .failed(let message) = reason { c.entries.append(TranscriptEntry(.error, message)) }
+    c.lastStats = stats
+    // The tokens now in its KV cache, as the pane counts them: the last token sampled is
+    // only fed back when the reply goes on, i.e. when it was stopped mid-way.
+    let fed = reason == .cancelled ? stats.generatedTokens : max(0, stats.generatedTokens - 1)
+    c.contextTokens = stats.promptTokens + fed
 }
 
 /// "1 turn", "2 turns".

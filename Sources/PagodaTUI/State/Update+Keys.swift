@@ -42,15 +42,15 @@ func handleKey(_ s: inout AppState, _ key: Key) -> [Effect] {
         }
     case .control("n"): switchConversation(&s, to: (s.focused + 1) % s.conversations.count)
     case .control("p"): switchConversation(&s, to: (s.focused + s.conversations.count - 1) % s.conversations.count)
-    case .control("t"), .function(2): s.statsVisible = !Layout(state: s).showsStats
-    case .pageUp: scroll(&s, by: max(1, Layout(state: s).transcript.height - 1))
-    case .pageDown: scroll(&s, by: -max(1, Layout(state: s).transcript.height - 1))
+    case .control("t"), .function(2): s.statsVisible = !(s.viewport?.statsShown ?? false)
+    case .pageUp: scroll(&s, by: pageLines(s))
+    case .pageDown: scroll(&s, by: -pageLines(s))
     case .wheelUp: scroll(&s, by: 3)
     case .wheelDown: scroll(&s, by: -3)
     case .home:
-        if s.input.isEmpty { s.current.scrollOffset = maxScroll(s, s.focused) } else { s.input.moveToStart() }
+        if s.input.isEmpty { scroll(&s, by: s.viewport?.transcriptLines ?? 0) } else { s.input.moveToStart() }
     case .end:
-        if s.input.isEmpty { s.current.scrollOffset = 0 } else { s.input.moveToEnd() }
+        if s.input.isEmpty { s.current.scroll = .following } else { s.input.moveToEnd() }
     case .up: s.input.historyBack()
     case .down: s.input.historyForward()
     case .left: s.input.moveLeft()
@@ -68,15 +68,22 @@ func handleKey(_ s: inout AppState, _ key: Key) -> [Effect] {
     return []
 }
 
+/// Moves the focused transcript `lines` back towards its start (forward when negative),
+/// counted on the screen last drawn; reaching the end follows the bottom again. Before that
+/// conversation has been drawn there is nothing to count on, and the key does nothing.
 func scroll(_ s: inout AppState, by lines: Int) {
-    s.current.scrollOffset = min(max(0, s.current.scrollOffset + lines), maxScroll(s, s.focused))
+    guard let v = s.viewport, v.conversation == s.current.number else { return }
+    let top: Int
+    switch s.current.scroll {
+    case .following: top = v.bottomTop
+    case .fromTop(let held): top = min(held, v.bottomTop)
+    }
+    let moved = min(max(0, top - lines), v.bottomTop)
+    s.current.scroll = moved >= v.bottomTop ? .following : .fromTop(moved)
 }
 
-/// How far conversation `i` can scroll up.
-func maxScroll(_ s: AppState, _ i: Int) -> Int {
-    let layout = Layout(state: s)
-    return max(0, TranscriptView.lines(s.conversations[i], width: layout.transcript.width).count - layout.transcript.height)
-}
+/// PgUp/PgDn's step: a pane's height less one line, kept on screen for context.
+func pageLines(_ s: AppState) -> Int { max(1, (s.viewport?.transcriptHeight ?? 2) - 1) }
 
 func switchConversation(_ s: inout AppState, to index: Int) {
     guard s.conversations.indices.contains(index) else { return }

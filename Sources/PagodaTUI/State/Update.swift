@@ -12,8 +12,13 @@ public func update(_ state: inout AppState, _ message: AppMessage) -> [Effect] {
     case .resize(let width, let height):
         state.width = width
         state.height = height
-        for i in state.conversations.indices {
-            state.conversations[i].scrollOffset = min(state.conversations[i].scrollOffset, maxScroll(state, i))
+        return []
+    case .drawn(let viewport):
+        state.viewport = viewport
+        // Scrolled down to the end (or rewrapped wider): follow the bottom again.
+        if let i = state.index(ofConversation: viewport.conversation),
+           case .fromTop(let top) = state.conversations[i].scroll, top >= viewport.bottomTop {
+            state.conversations[i].scroll = .following
         }
         return []
     case .generation(let id, let event):
@@ -53,21 +58,11 @@ public func update(_ state: inout AppState, _ message: AppMessage) -> [Effect] {
 /// (so the reply stays last and keeps receiving its text).
 func appendNotice(_ s: inout AppState, _ conversation: Int, _ text: String, kind: TranscriptEntry.Kind = .notice) {
     guard s.conversations.indices.contains(conversation) else { return }
-    keepingScrollPosition(&s, conversation) { c in
-        let entry = TranscriptEntry(kind, text)
-        if let reply = c.streamingReply { c.entries.insert(entry, at: reply) } else { c.entries.append(entry) }
-    }
-}
-
-/// Applies `change` to a conversation; if its reader is scrolled up, moves the offset by the
-/// lines added so the text they are reading stays where it is.
-func keepingScrollPosition(_ s: inout AppState, _ i: Int, _ change: (inout Conversation) -> Void) {
-    let width = Layout(state: s).transcript.width
-    let before = s.conversations[i].scrollOffset > 0 ? TranscriptView.lines(s.conversations[i], width: width).count : 0
-    change(&s.conversations[i])
-    if s.conversations[i].scrollOffset > 0 {
-        let after = TranscriptView.lines(s.conversations[i], width: width).count
-        s.conversations[i].scrollOffset += after - before
+    let entry = TranscriptEntry(kind, text)
+    if let reply = s.conversations[conversation].streamingReply {
+        s.conversations[conversation].entries.insert(entry, at: reply)
+    } else {
+        s.conversations[conversation].entries.append(entry)
     }
 }
 

@@ -1,5 +1,5 @@
 /// The conversation: each turn with a speaker mark, word-wrapped, the newest at the bottom,
-/// scrolled by the conversation's offset.
+/// scrolled to the conversation's position.
 enum TranscriptView {
     struct Line: Equatable {
         var mark: String
@@ -53,10 +53,16 @@ enum TranscriptView {
         return out
     }
 
-    static func draw(_ c: Conversation, in r: Layout.Rect, on screen: inout ScreenBuffer) {
+    /// Draws `c` into `r` and returns how many wrapped lines it has in all, for `Viewport`.
+    @discardableResult
+    static func draw(_ c: Conversation, in r: Layout.Rect, on screen: inout ScreenBuffer) -> Int {
         let all = lines(c, width: r.width)
-        let end = max(0, all.count - c.scrollOffset)
-        let start = max(0, end - r.height)
+        let bottomTop = max(0, all.count - r.height)
+        let start = switch c.scroll {
+        case .following: bottomTop
+        case .fromTop(let top): min(top, bottomTop)
+        }
+        let end = min(all.count, start + r.height)
         let visible = all[start..<end]
         // Bottom-aligned when the transcript is shorter than the pane.
         var y = r.y + r.height - visible.count
@@ -66,12 +72,13 @@ enum TranscriptView {
             for span in line.body { x = screen.put(span.text, x: x, y: y, style: span.style, maxX: r.x + r.width) }
             y += 1
         }
-        if c.scrollOffset > 0 {
-            let hint = " ↓ \(c.scrollOffset) more lines (End) "
+        if end < all.count {
+            let hint = " ↓ \(all.count - end) more lines (End) "
             screen.put(hint, x: r.x + max(0, r.width - displayWidth(hint)), y: r.y + r.height - 1, style: .reverse, maxX: r.x + r.width)
         }
         if c.entries.isEmpty {
             screen.put("Type a message and press Enter. /help lists the commands.", x: r.x + 2, y: r.y + r.height - 1, style: .dim, maxX: r.x + r.width)
         }
+        return all.count
     }
 }

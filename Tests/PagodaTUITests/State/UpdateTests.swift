@@ -123,6 +123,7 @@ final class UpdateTests: XCTestCase {
         old.entries = [TranscriptEntry(.user, "Hi"), TranscriptEntry(.assistant, "Hello")]
         old.contextTokens = 12
         s.conversations.append(old)
+        Fixtures.draw(&s)
         _ = send(&s, "/list")
         let list = s.current.entries.last!.text.split(separator: "\n").map(String.init)
         XCTAssertEqual(list.count, 2, "\(list)")
@@ -398,17 +399,70 @@ final class UpdateTests: XCTestCase {
             _ = send(&s, "question \(i)")
             _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
         }
+        Fixtures.draw(&s)
         _ = update(&s, .key(.pageUp))
-        let offset = s.current.scrollOffset
-        XCTAssertGreaterThan(offset, 0)
+        guard case .fromTop = s.current.scroll else { return XCTFail("PgUp leaves the bottom: \(s.current.scroll)") }
         _ = send(&s, "more")
+        XCTAssertEqual(s.current.scroll, .following, "sending goes back to the bottom")
+        Fixtures.draw(&s)
         _ = update(&s, .key(.pageUp))
-        let reading = s.current.scrollOffset
-        let before = RootView.render(s).row(3)
+        let reading = Fixtures.draw(&s).row(3)
         _ = update(&s, .generation(id: s.generation!.id, .text("a long answer that wraps over more than one line of the transcript pane, and then some more")))
-        XCTAssertEqual(RootView.render(s).row(3), before, "the lines being read stay put")
-        XCTAssertGreaterThan(s.current.scrollOffset, reading)
+        _ = update(&s, .info("a notice while the reply streams"))
+        XCTAssertEqual(Fixtures.draw(&s).row(3), reading, "the lines being read stay put")
         _ = update(&s, .key(.end))
-        XCTAssertEqual(s.current.scrollOffset, 0)
+        XCTAssertEqual(s.current.scroll, .following)
+    }
+
+    func testScrollingCountsTheScreenLastDrawn() throws {
+        var s = Fixtures.state(width: 80, height: 14)
+        for i in 0..<12 {
+            _ = send(&s, "question \(i)")
+            _ = update(&s, .generation(id: s.generation!.id, .finished(.endOfGeneration, GenerationStats())))
+        }
+        _ = update(&s, .key(.pageUp))
+        XCTAssertEqual(s.current.scroll, .following, "nothing drawn yet: nothing to scroll against")
+        Fixtures.draw(&s)
+        let v = try XCTUnwrap(s.viewport)
+        XCTAssertEqual(v.conversation, s.current.number)
+        XCTAssertGreaterThan(v.transcriptLines, v.transcriptHeight)
+        _ = update(&s, .key(.pageUp))
+        XCTAssertEqual(s.current.scroll, .fromTop(v.bottomTop - (v.transcriptHeight - 1)))
+        _ = update(&s, .key(.home))
+        XCTAssertEqual(s.current.scroll, .fromTop(0))
+        XCTAssertTrue(Fixtures.draw(&s).row(1).contains("question 0"), "Home shows the first line")
+        XCTAssertTrue(Fixtures.draw(&s).row(s.viewport!.transcriptHeight).contains("more lines (End)"))
+        for _ in 0..<20 { _ = update(&s, .key(.pageDown)) }
+        XCTAssertEqual(s.current.scroll, .following, "paging down to the end follows the bottom again")
+
+        // A wider terminal rewraps into fewer lines: a position past the new end follows.
+        _ = update(&s, .key(.pageUp))
+        s.conversations[s.focused].scroll = .fromTop(v.bottomTop)
+        _ = update(&s, .resize(width: 80, height: 40))
+        Fixtures.draw(&s)
+        XCTAssertEqual(s.current.scroll, .following)
+    }
+
+    func testF2TogglesWhatWasOnScreen() {
+        var s = Fixtures.state(width: 120, height: 30)
+        Fixtures.draw(&s)
+        XCTAssertEqual(s.viewport?.statsShown, true, "wide enough: shown by default")
+        _ = update(&s, .key(.function(2)))
+        XCTAssertEqual(s.statsVisible, false)
+        Fixtures.draw(&s)
+        XCTAssertEqual(s.viewport?.statsShown, false)
+        _ = update(&s, .key(.function(2)))
+        Fixtures.draw(&s)
+        XCTAssertEqual(s.viewport?.statsShown, true)
+
+        var narrow = Fixtures.state(width: 60, height: 30)
+        Fixtures.draw(&narrow)
+        XCTAssertEqual(narrow.viewport?.statsShown, false, "too narrow: hidden by default")
+        _ = update(&narrow, .key(.function(2)))
+        Fixtures.draw(&narrow)
+        XCTAssertEqual(narrow.viewport?.statsShown, true, "F2 shows it over the transcript")
+        _ = update(&narrow, .key(.function(2)))
+        Fixtures.draw(&narrow)
+        XCTAssertEqual(narrow.viewport?.statsShown, false, "and F2 again hides it")
     }
 }

@@ -27,14 +27,14 @@ final class LayoutTests: XCTestCase {
     func testANarrowTerminalKeepsTheHeaderAndF2Works() {
         var s = Fixtures.state(width: 40, height: 12)
         s.model.name = "Smollm2 135M 8k Lc100K Mix1 Ep2 Instruct"
-        let header = RootView.render(s).row(0)
+        let header = Fixtures.draw(&s).row(0)
         XCTAssertTrue(header.hasSuffix(" F2 stats "), header)
         XCTAssertTrue(header.contains("…"), "the model name is cut visibly: \(header)")
         XCTAssertTrue(header.contains("conversation 1"), header)
         _ = update(&s, .key(.function(2)))
         let layout = Layout(state: s)
         XCTAssertTrue(layout.showsStats && layout.statsCoverTranscript)
-        let screen = RootView.render(s)
+        let screen = Fixtures.draw(&s)
         XCTAssertTrue(screen.text.contains("MODEL"), screen.text)
         XCTAssertTrue(screen.row(0).hasSuffix(" F2 hide stats "), screen.row(0))
         _ = update(&s, .key(.function(2)))
