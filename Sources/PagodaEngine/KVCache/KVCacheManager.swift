@@ -184,32 +184,57 @@ final class KVCacheManager: @unchecked Sendable {
     /// the pool has too few free blocks, `.sequenceTooLong` past `limit` tokens in all.
     /// The caller writes every slot, then `commit`s the tokens. After vLLM's `allocate_slots`.
     func allocateSlots(_ id: SequenceID, count: Int, limit: Int) throws -> SlotAllocation {
-        try withLock { try modify(id) { s in
-            let n = s.tokens.count
-            let target = n + count
-            guard target <= limit else { throw KVCacheError.sequenceTooLong(needed: target, limit: limit) }
-            let partial = n / B < s.table.count ? s.table[n / B] : nil
-            let needsCopy = partial.map { pool.refCounts[$0] > 1 } ?? false
-            let newBlocks = max(0, (target + B - 1) / B - s.table.count)
-            let needed = newBlocks + (needsCopy ? 1 : 0)
+        try allocateSlots([(id, count)], limit: limit)[0]
+    }
+
+    /// `allocateSlots` for several sequences at once (a batched forward pass), all or
+    /// nothing: the blocks all of them need are counted first, under one lock. Each
+    /// sequence appears at most once.
+    func allocateSlots(_ requests: [(id: SequenceID, count: Int)], limit: Int) throws -> [SlotAllocation] {
+        try withLock {
+            precondition(Set(requests.map(\.id)).count == requests.count, "a sequence twice in one batch")
+            var needed = 0
+            for (id, count) in requests {
+                let s = try sequence(id)
+                let target = s.tokens.count + count
+                guard target <= limit else { throw KVCacheError.sequenceTooLong(needed: target, limit: limit) }
+                needed += blocksNeeded(s, count: count).total
+            }
             guard needed <= pool.freeCount else {
                 throw KVCacheError.outOfBlocks(needed: needed, free: pool.freeCount, blockTokens: B)
             }
-            if let block = partial {
-                if needsCopy {
-                    let copy = pool.allocate()!
-                    pool.copyBlock(from: block, to: copy, tokens: n % B)
-                    pool.release(block)
-                    s.table[n / B] = copy
-                    copyOnWriteCount += 1
-                } else {
-                    pool.forgetHash(block)
-                    pool.setFill(block, n % B)
-                }
+            return try requests.map { id, count in try modify(id) { s in reserve(&s, count: count) } }
+        }
+    }
+
+    /// What `count` more tokens of `s` take from the pool: whether its partly filled last
+    /// block is shared (and must be copied first), and how many new blocks follow it.
+    private func blocksNeeded(_ s: Sequence, count: Int) -> (copiesLast: Bool, newBlocks: Int, total: Int) {
+        let n = s.tokens.count
+        let copiesLast = n / B < s.table.count && pool.refCounts[s.table[n / B]] > 1
+        let newBlocks = max(0, (n + count + B - 1) / B - s.table.count)
+        return (copiesLast, newBlocks, newBlocks + (copiesLast ? 1 : 0))
+    }
+
+    /// Reserves the slots `blocksNeeded` counted; the caller has checked the pool has them.
+    private func reserve(_ s: inout Sequence, count: Int) -> SlotAllocation {
+        let n = s.tokens.count
+        let plan = blocksNeeded(s, count: count)
+        if n / B < s.table.count {
+            let block = s.table[n / B]
+            if plan.copiesLast {
+                let copy = pool.allocate()!
+                pool.copyBlock(from: block, to: copy, tokens: n % B)
+                pool.release(block)
+                s.table[n / B] = copy
+                copyOnWriteCount += 1
+            } else {
+                pool.forgetHash(block)
+                pool.setFill(block, n % B)
             }
-            for _ in 0..<newBlocks { s.table.append(pool.allocate()!) }
-            return SlotAllocation(first: n, count: count, table: s.table, blockTokens: B)
-        } }
+        }
+        for _ in 0..<plan.newBlocks { s.table.append(pool.allocate()!) }
+        return SlotAllocation(first: n, count: count, table: s.table, blockTokens: B)
     }
 
     /// Records `tokens` as written after the ones `id` holds (their keys and values must

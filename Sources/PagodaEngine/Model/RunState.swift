@@ -14,6 +14,10 @@ final class RunState {
     let gate: UnsafeMutablePointer<Float>     // (T, ffn)
     let up: UnsafeMutablePointer<Float>       // (T, ffn)
     let logits: UnsafeMutablePointer<Float>   // (vocab) of one token
+    /// Logits of a batched pass, one vocabulary row per sequence; grown on demand.
+    private var batchRows = 0
+    private var batchBuffer: UnsafeMutablePointer<Float>?
+    private let vocabularySize: Int
     /// One row scratch per pool thread (`threads × max width`).
     let threadScratch: UnsafeMutablePointer<Float>
     let scratchStride: Int
@@ -38,6 +42,7 @@ final class RunState {
         gate = .allocate(capacity: maxTokens * c.feedForwardLength)
         up = .allocate(capacity: maxTokens * c.feedForwardLength)
         logits = .allocate(capacity: c.vocabularySize)
+        vocabularySize = c.vocabularySize
         scratchStride = max(d, qDim, c.feedForwardLength)
         threadScratch = .allocate(capacity: scratchStride * max(1, threads))
         activations = .allocate(capacity: maxTokens * (scratchStride / 32 + 1))
@@ -47,7 +52,18 @@ final class RunState {
         attentionKernel = PagedAttention(layout: layout, headCount: c.headCount, maxTokens: maxTokens, threads: threads)
     }
 
+    /// Room for `rows` rows of logits (`rows × vocab` floats), kept for later passes.
+    func batchLogits(rows: Int) -> UnsafeMutablePointer<Float> {
+        if rows > batchRows {
+            batchBuffer?.deallocate()
+            batchBuffer = .allocate(capacity: rows * vocabularySize)
+            batchRows = rows
+        }
+        return batchBuffer!
+    }
+
     deinit {
+        batchBuffer?.deallocate()
         for buffer in [x, xb, xb2, q, k, v, attention, gate, up, logits, threadScratch] { buffer.deallocate() }
         activations.deallocate()
         packedActivations.deallocate()

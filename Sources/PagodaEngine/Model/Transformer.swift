@@ -3,8 +3,9 @@
 /// `config.family` (`FamilyTraits`), never of the architecture's name.
 ///
 /// `forward` runs a chunk of tokens of one sequence through every layer, storing their keys
-/// and values in the sequence's blocks; prefill passes many tokens, decode one. Not
-/// thread-safe: one forward pass at a time.
+/// and values in the sequence's blocks; prefill passes many tokens, decode one.
+/// `forward(batch:)` runs chunks of several sequences as one pass (continuous batching).
+/// Not thread-safe: one forward pass at a time.
 final class Transformer: @unchecked Sendable {
     let config: ModelConfig
     let weights: ModelWeights
@@ -87,18 +88,87 @@ final class Transformer: @unchecked Sendable {
     func forward(_ tokens: ArraySlice<TokenID>, sequence: SequenceID, logits wanted: LogitsWanted) throws {
         let T = tokens.count
         precondition(T > 0 && T <= maxChunk, "chunk of \(T) tokens (1…\(maxChunk))")
+        try runLayers([Segment(sequence: sequence, tokens: tokens)])
+        switch wanted {
+        case .none: break
+        case .last: finalLogits(rows: [T - 1], into: state.logits)
+        case .each(let callback):
+            for t in 0..<T {
+                finalLogits(rows: [t], into: state.logits)
+                callback(t, logits)
+            }
+        }
+    }
+
+    /// One sequence's part of a batched forward pass: tokens that follow what it holds.
+    struct Segment {
+        let sequence: SequenceID
+        let tokens: ArraySlice<TokenID>
+    }
+
+    /// A batched forward pass (continuous batching): each segment's tokens run after what
+    /// its sequence holds, all rows through every matrix product together, so the weights
+    /// are read once for the whole batch; attention reads each sequence's own blocks. Returns
+    /// the logits after each segment's last token, row `i` for segment `i`, valid until the
+    /// next pass. At most `maxChunk` tokens in all, each sequence once; slots are taken for
+    /// all segments or none (`KVCacheError.outOfBlocks` changes nothing).
+    func forward(batch segments: [Segment]) throws -> BatchLogits {
+        let total = segments.reduce(0) { $0 + $1.tokens.count }
+        precondition(!segments.isEmpty && segments.allSatisfy { !$0.tokens.isEmpty } && total <= maxChunk,
+                     "batch of \(total) tokens in \(segments.count) segments (1…\(maxChunk) tokens)")
+        try runLayers(segments)
+        var last: [Int] = []
+        var row = 0
+        for segment in segments {
+            row += segment.tokens.count
+            last.append(row - 1)
+        }
+        let out = state.batchLogits(rows: segments.count)
+        finalLogits(rows: last, into: out)
+        return BatchLogits(base: out, rows: segments.count, vocabulary: config.vocabularySize)
+    }
+
+    /// Logits rows of a batched pass.
+    struct BatchLogits {
+        let base: UnsafeMutablePointer<Float>
+        let rows: Int
+        let vocabulary: Int
+
+        subscript(row: Int) -> UnsafeBufferPointer<Float> {
+            precondition(row >= 0 && row < rows)
+            return UnsafeBufferPointer(start: base + row * vocabulary, count: vocabulary)
+        }
+    }
+
+    /// Every layer for the rows of `segments` (concatenated in order), their keys and values
+    /// stored in each sequence's blocks and committed; leaves the residual stream in `state.x`.
+    private func runLayers(_ segments: [Segment]) throws {
         let c = config, s = state
         let d = c.embeddingLength, hd = c.headDimension
         let qDim = c.headCount * hd, kvDim = c.kvHeadCount * hd, ff = c.feedForwardLength
-        let slots = try cache.allocateSlots(sequence, count: T, limit: c.contextLength)
-        let first = slots.first, table = slots.table
+        let slots = try cache.allocateSlots(segments.map { ($0.sequence, $0.tokens.count) }, limit: c.contextLength)
         let pool = cache.pool, layout = cache.layout
+        // Each row's position, block and row in its block, and each segment's first row.
+        var rows: [(position: Int, block: Int, row: Int)] = []
+        var segmentStart: [Int] = []
+        for (i, segment) in segments.enumerated() {
+            segmentStart.append(rows.count)
+            for p in slots[i].first..<(slots[i].first + segment.tokens.count) {
+                let (block, row) = slots[i].slot(p)
+                rows.append((p, block, row))
+            }
+        }
+        let T = rows.count
 
         let family = c.family, eps = c.rmsNormEpsilon
         // Embedding lookup: x[t] = token_embd[token] (· the family's scale).
-        for (t, token) in tokens.enumerated() {
-            weights.tokenEmbedding.dequantizeRow(Int(token), into: s.x + t * d)
-            if let factor = family.embeddingScale { Ops.scale(s.x + t * d, by: factor, n: d) }
+        var t = 0
+        for segment in segments {
+            for token in segment.tokens {
+                weights.tokenEmbedding.dequantizeRow(Int(token), into: s.x + t * d)
+                if let factor = family.embeddingScale { Ops.scale(s.x + t * d, by: factor, n: d) }
+                t += 1
+            }
         }
 
         for (l, layer) in weights.layers.enumerated() {
@@ -116,26 +186,27 @@ final class Transformer: @unchecked Sendable {
                 Ops.rmsNormEach(s.k, count: T * c.kvHeadCount, n: hd, weight: kNorm, epsilon: eps)
             }
 
-            // RoPE on q and k, then k and v into this sequence's blocks.
+            // RoPE on q and k, then k and v into each sequence's blocks.
             let layerRope = window != nil ? slidingRope ?? rope : rope
-            for t in 0..<T {
-                let position = first + t
-                layerRope.apply(s.q + t * qDim, heads: c.headCount, position: position)
-                layerRope.apply(s.k + t * kvDim, heads: c.kvHeadCount, position: position)
-                let (block, row) = slots.slot(position)
-                let base = pool.blockBase(block)
+            for (t, slot) in rows.enumerated() {
+                layerRope.apply(s.q + t * qDim, heads: c.headCount, position: slot.position)
+                layerRope.apply(s.k + t * kvDim, heads: c.kvHeadCount, position: slot.position)
+                let base = pool.blockBase(slot.block)
                 for h in 0..<c.kvHeadCount {
                     KVRows.storeKey(s.k + t * kvDim + h * hd, n: hd, to: base, tile: layout.tileOffset(layer: l, value: false, head: h),
-                                    row: row, blockTokens: layout.blockTokens, element: layout.element)
+                                    row: slot.row, blockTokens: layout.blockTokens, element: layout.element)
                     KVRows.store(s.v + t * kvDim + h * hd, n: hd, to: base,
-                                 index: layout.tileOffset(layer: l, value: true, head: h) + row * hd, element: layout.element)
+                                 index: layout.tileOffset(layer: l, value: true, head: h) + slot.row * hd, element: layout.element)
                 }
             }
 
-            // softmax(q·Kᵀ/√d)·V over the blocks (the window's, on sliding layers), then
-            // x += attention·Wo (normed first where the family has post-norms).
-            s.attentionKernel.run(queries: s.q, tokens: T, first: first, table: table, layer: l, pool: pool, out: s.attention,
-                                  window: window, threads: self.pool)
+            // softmax(q·Kᵀ/√d)·V over each sequence's blocks (the window's, on sliding layers),
+            // then x += attention·Wo (normed first where the family has post-norms).
+            for (i, segment) in segments.enumerated() {
+                let offset = segmentStart[i] * qDim
+                s.attentionKernel.run(queries: s.q + offset, tokens: segment.tokens.count, first: slots[i].first, table: slots[i].table,
+                                      layer: l, pool: pool, out: s.attention + offset, window: window, threads: self.pool)
+            }
             products.multiply(s.attention, tokens: T, .init(matrix: layer.wo, y: s.xb2, stride: d))
             if let norm = layer.postAttentionNorm { Ops.rmsNormEach(s.xb2, count: T, n: d, weight: norm, epsilon: eps) }
             Ops.add(s.x, s.xb2, n: T * d)
@@ -148,22 +219,17 @@ final class Transformer: @unchecked Sendable {
             if let norm = layer.postFFNNorm { Ops.rmsNormEach(s.xb2, count: T, n: d, weight: norm, epsilon: eps) }
             Ops.add(s.x, s.xb2, n: T * d)
         }
-        try cache.commit(sequence, tokens: tokens)
+        for segment in segments { try cache.commit(segment.sequence, tokens: segment.tokens) }
+    }
 
-        // Final norm and LM head for the tokens whose logits are wanted.
-        func logitsOf(_ t: Int) {
-            Ops.rmsNorm(s.x + t * d, weight: weights.outputNorm, epsilon: eps, n: d, into: s.xb)
-            products.multiply(s.xb, tokens: 1, .init(matrix: weights.output, y: s.logits, stride: c.vocabularySize))
+    /// Final norm and LM head for residual rows `rows`, into consecutive vocabulary rows of
+    /// `out`: one product for all of them, so the output matrix is read once.
+    private func finalLogits(rows: [Int], into out: UnsafeMutablePointer<Float>) {
+        let d = config.embeddingLength, s = state
+        for (i, t) in rows.enumerated() {
+            Ops.rmsNorm(s.x + t * d, weight: weights.outputNorm, epsilon: config.rmsNormEpsilon, n: d, into: s.xb + i * d)
         }
-        switch wanted {
-        case .none: break
-        case .last: logitsOf(T - 1)
-        case .each(let callback):
-            for t in 0..<T {
-                logitsOf(t)
-                callback(t, logits)
-            }
-        }
+        products.multiply(s.xb, tokens: rows.count, .init(matrix: weights.output, y: out, stride: config.vocabularySize))
     }
 }
 
