@@ -19,6 +19,7 @@ public final class Engine: @unchecked Sendable {
     public let facts: ModelFacts
     let queue = DispatchQueue(label: "pagoda.engine", qos: .userInitiated)
     let snapshots = KVSnapshotFeed()
+    let scheduler = Scheduler()
 
     /// Loads the GGUF model at `path`. `template` overrides the model's
     /// `tokenizer.chat_template`; without either, ChatML.
@@ -120,6 +121,10 @@ public final class Engine: @unchecked Sendable {
     func publishSnapshot(throttled: Bool = false) {
         snapshots.publish(throttled: throttled) { model.cache.snapshot() }
     }
+
+    /// What the scheduler has done: requests running and waiting, tokens, prefix-cache
+    /// lookups and hits, preemptions, batch sizes. Safe from any thread.
+    public func counters() -> EngineCounters { scheduler.snapshot() }
 
     // MARK: - Direct evaluation
 
