@@ -87,8 +87,11 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Drops the conversation and frees the blocks only it held (full ones stay in the
-    /// prefix cache until reused). Releasing an unknown id does nothing.
+    /// prefix cache until reused). Releasing an unknown id does nothing. A generation running
+    /// on it is stopped, and the blocks are freed when it has ended (its stream still gets
+    /// `.finished(.cancelled, …)`).
     public func release(_ id: SequenceID) {
+        if scheduler.releaseAfterRequest(id) { return }
         model.cache.release(id)
         publishSnapshot()
     }

@@ -1,15 +1,16 @@
-/// A consistent picture of the KV cache at one moment, for the stats pane and tests.
-public struct KVCacheSnapshot: Sendable, Equatable {
-    public enum BlockState: Sendable, Equatable {
+/// A consistent picture of the KV cache at one moment, for the stats pane, the server's
+/// `/v1/kv` (as JSON) and tests.
+public struct KVCacheSnapshot: Sendable, Equatable, Codable {
+    public enum BlockState: String, Sendable, Equatable, Codable {
         /// Holds nothing worth keeping.
         case free
         /// Free, but holds a full block a later prefix hit can revive (evicted LRU first).
-        case cachedFree
+        case cachedFree = "cached"
         /// Held by one or more sequences.
-        case inUse
+        case inUse = "in_use"
     }
 
-    public struct Block: Sendable, Equatable {
+    public struct Block: Sendable, Equatable, Codable {
         public let id: Int
         public let state: BlockState
         public let refCount: Int
@@ -21,7 +22,7 @@ public struct KVCacheSnapshot: Sendable, Equatable {
         public var isShared: Bool { refCount > 1 }
     }
 
-    public struct Sequence: Sendable, Equatable {
+    public struct Sequence: Sendable, Equatable, Codable {
         public let id: SequenceID
         public let tokenCount: Int
         /// Logical block i → physical block.

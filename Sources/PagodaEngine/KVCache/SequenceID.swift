@@ -5,3 +5,12 @@ public struct SequenceID: Hashable, Comparable, Sendable, CustomStringConvertibl
     public static func < (a: SequenceID, b: SequenceID) -> Bool { a.raw < b.raw }
     public var description: String { "#\(raw)" }
 }
+
+/// A bare number in JSON.
+extension SequenceID: Codable {
+    public init(from decoder: any Decoder) throws { raw = try decoder.singleValueContainer().decode(Int.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(raw)
+    }
+}

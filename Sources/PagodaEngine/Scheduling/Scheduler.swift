@@ -18,6 +18,10 @@ final class Scheduler: @unchecked Sendable {
     private var counters = EngineCounters()
     /// Requests admitted and not finished, oldest first. Touched only on the engine's queue.
     private var active: [ScheduledRequest] = []
+    /// Sequences a request submitted and not finished runs on, with its stop signal; and
+    /// those released meanwhile, freed when their request ends.
+    private var busy: [SequenceID: StopSignal] = [:]
+    private var releaseWhenDone: Set<SequenceID> = []
 
     /// Queues `request`; starts the loop on `engine`'s queue if it is not running.
     func submit(_ request: Engine.Request, stop: StopSignal, engine: Engine,
@@ -26,11 +30,24 @@ final class Scheduler: @unchecked Sendable {
         let r = ScheduledRequest(request, tokenizer: engine.tokenizer, stop: stop, order: nextOrder, emit: emit, close: close)
         nextOrder += 1
         inbox.append(r)
+        busy[request.sequence] = stop
         counters.waiting += 1
         let start = !looping
         looping = true
         lock.unlock()
         if start { engine.queue.async { self.loop(engine) } }
+    }
+
+    /// For `Engine.release`: when a request runs on `id`, stops it and frees the sequence
+    /// when it ends (freeing it under a running step would fail the whole batch) and
+    /// returns true; false when no request runs on it.
+    func releaseAfterRequest(_ id: SequenceID) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let stop = busy[id] else { return false }
+        stop.stop()
+        releaseWhenDone.insert(id)
+        return true
     }
 
     /// The counters now; safe from any thread.
@@ -242,7 +259,12 @@ final class Scheduler: @unchecked Sendable {
         r.stats.kvBlocksInUse = snapshot.usedBlocks
         r.stats.kvBlocksTotal = snapshot.totalBlocks
         // Counted before the stream ends, so a client that saw the end sees the counts.
-        count { $0.requestsFinished += 1 }
+        lock.lock()
+        busy.removeValue(forKey: r.sequence)
+        let release = releaseWhenDone.remove(r.sequence) != nil
+        counters.requestsFinished += 1
+        lock.unlock()
+        if release { engine.model.cache.release(r.sequence) }
         publishCounts()
         engine.publishSnapshot()
         r.emit(.finished(reason, r.stats))

@@ -4,13 +4,13 @@ import XCTest
 
 /// The real models of DESIGN.md, fetched the way the program fetches them (into
 /// `$PAGODA_HOME` or `~/.cache/pagoda`) and shared by every test that needs one.
-enum RealModels {
+public enum RealModels {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var files: [String: GGUFFile] = [:]
 
     /// The parsed model, pulling it first if it is not cached. Skips the test with one line
     /// saying what is needed when it cannot be had (no python3/pip, no network).
-    static func file(_ model: KnownModel) throws -> GGUFFile {
+    public static func file(_ model: KnownModel) throws -> GGUFFile {
         lock.lock()
         defer { lock.unlock() }
         if let file = files[model.name] { return file }

@@ -3,29 +3,43 @@ import Foundation
 
 /// A small random llama or qwen2 model written with `GGUFWriter`, for engine tests that
 /// must run fast. Matrices are quantized (Q8_0, Q4_0, Q4_K) so the real code paths run.
-enum TinyModel {
-    struct Shape {
-        var architecture = "llama"
-        var layers = 2
-        var embedding = 64
-        var feedForward = 96
-        var heads = 4
-        var kvHeads = 2
-        var vocabulary = 80
-        var context = 512
-        var tiedEmbeddings = true
+public enum TinyModel {
+    public struct Shape: Sendable {
+        public var architecture: String
+        public var layers: Int
+        public var embedding: Int
+        public var feedForward: Int
+        public var heads: Int
+        public var kvHeads: Int
+        public var vocabulary: Int
+        public var context: Int
+        public var tiedEmbeddings: Bool
         /// The stored type of an untied output matrix.
-        var outputType = GGMLType.q4_0
+        public var outputType: GGMLType
+
+        public init(architecture: String = "llama", layers: Int = 2, embedding: Int = 64, feedForward: Int = 96, heads: Int = 4,
+                    kvHeads: Int = 2, vocabulary: Int = 80, context: Int = 512, tiedEmbeddings: Bool = true, outputType: GGMLType = .q4_0) {
+            self.architecture = architecture
+            self.layers = layers
+            self.embedding = embedding
+            self.feedForward = feedForward
+            self.heads = heads
+            self.kvHeads = kvHeads
+            self.vocabulary = vocabulary
+            self.context = context
+            self.tiedEmbeddings = tiedEmbeddings
+            self.outputType = outputType
+        }
     }
 
     /// `overrides` replace metadata values after the model's own are set (for files that
     /// lie about their hyperparameters).
-    static func make(_ s: Shape = Shape(), seed: UInt32 = 1, overrides: [String: GGUFValue] = [:]) throws -> GGUFFile {
+    public static func make(_ s: Shape = Shape(), seed: UInt32 = 1, overrides: [String: GGUFValue] = [:]) throws -> GGUFFile {
         try GGUFFile(data: serialized(s, seed: seed, overrides: overrides), name: "tiny-\(s.architecture).gguf")
     }
 
     /// The model's file bytes.
-    static func serialized(_ s: Shape = Shape(), seed: UInt32 = 1, overrides: [String: GGUFValue] = [:]) throws -> Data {
+    public static func serialized(_ s: Shape = Shape(), seed: UInt32 = 1, overrides: [String: GGUFValue] = [:]) throws -> Data {
         var rng = XorShift32(seed: seed)
         func values(_ n: Int, scale: Float) -> [Float] { (0..<n).map { _ in rng.nextSigned() * scale } }
         var writer = GGUFWriter()
