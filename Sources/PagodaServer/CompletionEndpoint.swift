@@ -128,8 +128,9 @@ struct CompletionEndpoint: Sendable {
                     }
                     next = await events.next()
                 }
-                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+                // The place and the blocks are given back before the client hears the end.
                 lease.end()
+                try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
                 log(id, job, status: 200, stats: stats, started: started)
                 try await writer.finish(nil)
             } catch {

@@ -33,8 +33,7 @@ final class GenerationLease: @unchecked Sendable {
         guard first else { return }
         state.engine.release(sequence)
         state.ended(id)
-        let gate = state.gate
-        Task { await gate.leave() }
+        state.gate.leave()
     }
 
     deinit { end() }

@@ -7,10 +7,10 @@ import PagodaEngine
 struct MetricsEndpoint: Sendable {
     let state: ServerState
 
-    func metrics() async -> Response {
+    func metrics() -> Response {
         let kv = state.engine.kvSnapshot()
         let c = state.engine.counters()
-        let waitingAtGate = await state.gate.waiting
+        let waitingAtGate = state.gate.waiting
         var out = MetricsText()
         out.gauge("pagoda_kv_blocks_total", "Blocks in the KV pool.", kv.totalBlocks)
         out.gauge("pagoda_kv_blocks_used", "Blocks held by a sequence.", kv.usedBlocks)

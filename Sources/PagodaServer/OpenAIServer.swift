@@ -26,7 +26,7 @@ public final class OpenAIServer: Sendable {
         }
         router.post("v1/chat/completions") { request, _ in try await completions.chat(request) }
         router.post("v1/completions") { request, _ in try await completions.text(request) }
-        router.get("metrics") { _, _ in await metrics.metrics() }
+        router.get("metrics") { _, _ in metrics.metrics() }
         router.get("v1/kv") { _, _ in metrics.kv() }
         return router
     }

@@ -148,10 +148,17 @@ final class Scheduler: @unchecked Sendable {
                 })
                 break
             } catch KVCacheError.outOfBlocks(let needed, let free, let b) {
-                if !makeRoom(for: batch.map(\.request), engine) {
-                    // Nothing else holds blocks: the oldest request alone does not fit.
-                    let r = batch.removeFirst().request
-                    finish(r, .failed("\(KVCacheError.outOfBlocks(needed: needed, free: free, blockTokens: b))"), engine)
+                if !makeRoom(engine) {
+                    // Only the oldest request holds blocks. If it is in this pass, it alone
+                    // does not fit the pool; the others wait for it.
+                    let oldest = active.min { $0.order < $1.order }
+                    for (r, _) in batch {
+                        if r === oldest {
+                            finish(r, .failed("\(KVCacheError.outOfBlocks(needed: needed, free: free, blockTokens: b))"), engine)
+                        } else {
+                            r.needsPrepare = true
+                        }
+                    }
                 }
                 batch.removeAll { entry in entry.request.needsPrepare || !active.contains { $0 === entry.request } }
             } catch {
@@ -198,21 +205,22 @@ final class Scheduler: @unchecked Sendable {
         return batch
     }
 
-    /// Frees blocks for a pass that did not fit: an idle sequence first, then the newest
-    /// running request (recomputed later). False when nothing but the oldest request of the
-    /// batch holds blocks.
-    private func makeRoom(for batch: [ScheduledRequest], _ engine: Engine) -> Bool {
+    /// Frees blocks for a pass that did not fit: an idle sequence first (least recently
+    /// used), then the newest request holding blocks, which waits and is recomputed. The
+    /// oldest request is never preempted: false when only it holds blocks.
+    private func makeRoom(_ engine: Engine) -> Bool {
         let cache = engine.model.cache
         var keep = Set(active.map(\.sequence))
         for r in active { keep.formUnion(r.request.protected()) }
         if let victim = cache.preemptLeastRecentlyUsed(except: keep) {
-            for r in batch { r.emit(.preempted(victim.id, freedBlocks: victim.freedBlocks)) }
+            for r in active where !r.needsPrepare { r.emit(.preempted(victim.id, freedBlocks: victim.freedBlocks)) }
             count { $0.preemptions += 1 }
             engine.publishSnapshot()
             return true
         }
-        let holders = active.filter { !$0.needsPrepare }
-        guard holders.count > 1, let newest = holders.max(by: { $0.order < $1.order }) else { return false }
+        let oldest = active.min { $0.order < $1.order }
+        let holders = active.filter { $0 !== oldest && ((try? cache.blockTable(of: $0.sequence).isEmpty) == false) }
+        guard let newest = holders.max(by: { $0.order < $1.order }) else { return false }
         try? cache.truncate(newest.sequence, to: 0)
         newest.computed = 0
         newest.needsPrepare = true
