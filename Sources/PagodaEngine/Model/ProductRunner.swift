@@ -98,7 +98,7 @@ final class ProductRunner: @unchecked Sendable {
 
     private func path(_ output: Output) -> Path {
         guard output.matrix.hasIntegerDot && quantizedActivations else { return .float }
-        return tokens > 1 && KernelSet.current.hasVNNI ? .packed : .quantized
+        return tokens > QuantizedMatrix.matvecBatchTokens && KernelSet.current.hasVNNI ? .packed : .quantized
     }
 
     private func forEachOutput(_ body: (Output) -> Void) {

@@ -6,7 +6,7 @@ import XCTest
 /// integer dot products, for every type, on tile-unfriendly shapes.
 final class PackedProductTests: XCTestCase {
     /// A `rows × columns` matrix of `type` built from random weights, row after row.
-    func matrix(_ type: GGMLType, rows: Int, columns: Int, seed: UInt32) throws -> [UInt8] {
+    static func matrix(_ type: GGMLType, rows: Int, columns: Int, seed: UInt32) throws -> [UInt8] {
         var bytes: [UInt8] = []
         for r in 0..<rows {
             bytes += try Quantization.quantize(type, TestData.weights(columns, seed: seed &+ UInt32(r)))
@@ -14,7 +14,7 @@ final class PackedProductTests: XCTestCase {
         return bytes
     }
 
-    func quantized(tokens: Int, columns: Int, seed: UInt32) -> [pagoda_q8_block] {
+    static func quantized(tokens: Int, columns: Int, seed: UInt32) -> [pagoda_q8_block] {
         var rng = XorShift32(seed: seed)
         let x = (0..<(tokens * columns)).map { _ in rng.nextSigned() * 2 }
         var out = [pagoda_q8_block](repeating: pagoda_q8_block(), count: x.count / 32)
@@ -29,9 +29,9 @@ final class PackedProductTests: XCTestCase {
         for type in IntegerDot.types.sorted(by: { $0.rawValue < $1.rawValue }) {
             let columns = type.blockSize == 256 ? 768 : 416
             let rows = 21  // two full tiles of 8 and a partial one
-            let bytes = try matrix(type, rows: rows, columns: columns, seed: 300 + UInt32(type.rawValue))
+            let bytes = try Self.matrix(type, rows: rows, columns: columns, seed: 300 + UInt32(type.rawValue))
             for tokens in [2, 7, 8, 13] {
-                let act = quantized(tokens: tokens, columns: columns, seed: UInt32(tokens * 31))
+                let act = Self.quantized(tokens: tokens, columns: columns, seed: UInt32(tokens * 31))
                 // Rows in two ranges, the second not starting on a tile boundary.
                 for ranges in [[0..<rows], [0..<5, 5..<rows]] {
                     let stride = rows + 3
