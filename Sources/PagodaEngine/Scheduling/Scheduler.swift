@@ -113,6 +113,8 @@ final class Scheduler: @unchecked Sendable {
         // A waiting request (new, or preempted) resumes when the pool has room for its tokens,
         // or when nothing else runs; resuming asks the cache what it still holds.
         for r in active where r.needsPrepare {
+            // A second request on a sequence waits until the first has ended.
+            guard !active.contains(where: { $0 !== r && $0.sequence == r.sequence && (!$0.needsPrepare || $0.order < r.order) }) else { continue }
             let othersRun = active.contains { !$0.needsPrepare && $0 !== r }
             let room = cache.pool.freeCount * blockTokens
             guard !othersRun || room >= r.tokens.count + blockTokens else { continue }
@@ -268,7 +270,7 @@ final class Scheduler: @unchecked Sendable {
         r.stats.kvBlocksTotal = snapshot.totalBlocks
         // Counted before the stream ends, so a client that saw the end sees the counts.
         lock.lock()
-        busy.removeValue(forKey: r.sequence)
+        if busy[r.sequence] === r.stop { busy.removeValue(forKey: r.sequence) }
         let release = releaseWhenDone.remove(r.sequence) != nil
         counters.requestsFinished += 1
         lock.unlock()

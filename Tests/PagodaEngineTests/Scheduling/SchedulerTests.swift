@@ -117,4 +117,33 @@ final class SchedulerTests: XCTestCase {
         XCTAssertLessThan(b.generated, 400)
         XCTAssertEqual(e.counters().running + e.counters().waiting, 0)
     }
+
+    /// A request on a sequence another request still runs on (a client that sends the next
+    /// turn before the last reply ended) waits for it to end, then gets the reply it gets
+    /// alone; the two never share a pass.
+    func testASecondRequestOnTheSameSequenceWaitsForTheFirst() async throws {
+        let ps = prompts(2)
+        let expected = try await alone(ps, maxTokens: 30)
+        let e = try engine(kvBlocks: 64)
+        let first = request(e, ps[0], maxTokens: 30)
+        var second = Engine.Request(sequence: first.sequence, context: ps[1])
+        second.sampling = .greedy
+        second.maxTokens = 30
+        var a = e.generate(first).makeAsyncIterator()
+        // The first is running (it has sampled a token) when the second arrives.
+        var head = Reply()
+        while let event = await a.next() {
+            if case .text(let piece) = event { head.text += piece }
+            if case .decoded = event { break }
+        }
+        let b = e.generate(second)
+        var rest = head
+        while let event = await a.next() {
+            if case .text(let piece) = event { rest.text += piece }
+            if case .finished(let reason, let stats) = event { rest.reason = reason; rest.generated = stats.generatedTokens }
+        }
+        let y = try await Self.reply(e, second, b)
+        XCTAssertEqual(rest, expected[0])
+        XCTAssertEqual(y, expected[1])
+    }
 }
