@@ -24,3 +24,18 @@ struct ModelOptions: ParsableArguments {
         return try Terminal.pull(known).path
     }
 }
+
+extension ModelOptions {
+    /// The engine for a command that prints to stderr: the model loaded with the cache
+    /// flags and `chatTemplate`, a load failure said in one line (exit 1), and the
+    /// template's warning, if any, printed.
+    func loadEngine(_ cache: CacheOptions, chatTemplate: String?) throws -> Engine {
+        let engine = try reportingErrors {
+            var options = try cache.engineOptions()
+            options.chatTemplate = chatTemplate
+            return try Engine(path: try resolve(), options: options)
+        }
+        if let warning = engine.templateWarning { Terminal.printError("pagoda: \(warning)") }
+        return engine
+    }
+}

@@ -40,12 +40,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let engine = try reportingErrors {
-            var options = try cacheOptions.engineOptions()
-            options.chatTemplate = chatTemplate
-            return try Engine(path: try modelOptions.resolve(), options: options)
-        }
-        if let warning = engine.templateWarning { Terminal.printError("pagoda: \(warning)") }
+        let engine = try modelOptions.loadEngine(cacheOptions, chatTemplate: chatTemplate)
         let input: Engine.Request.Input
         if raw {
             input = .text(prompt)

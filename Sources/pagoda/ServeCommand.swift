@@ -44,12 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let engine = try reportingErrors {
-            var options = try cacheOptions.engineOptions()
-            options.chatTemplate = chatTemplate
-            return try Engine(path: try modelOptions.resolve(), options: options)
-        }
-        if let warning = engine.templateWarning { Terminal.printError("pagoda: \(warning)") }
+        let engine = try modelOptions.loadEngine(cacheOptions, chatTemplate: chatTemplate)
         var options = ServerOptions()
         options.host = host
         options.port = port
