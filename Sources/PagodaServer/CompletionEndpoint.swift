@@ -21,6 +21,25 @@ struct CompletionEndpoint: Sendable {
     }
 
     func chat(_ request: Request) async throws -> Response {
+        try await run(try await checked("chat") { try await chatJob(request) })
+    }
+
+    func text(_ request: Request) async throws -> Response {
+        try await run(try await checked("completions") { try await textJob(request) })
+    }
+
+    /// A request refused before it runs is logged and counted like the others.
+    private func checked(_ endpoint: String, _ body: () async throws -> Job) async throws -> Job {
+        do {
+            return try await body()
+        } catch let error as APIError {
+            state.answered(status: Int(error.status.code), firstToken: nil)
+            state.logger.info("\(endpoint) \(error.status.code) \(error.code ?? error.type): \(error.message.prefix(200))")
+            throw error
+        }
+    }
+
+    private func chatJob(_ request: Request) async throws -> Job {
         let body = try await read(request)
         let r = try WireJSON.decode(ChatCompletionRequest.self, from: body)
         try checkModel(r.model)
@@ -34,19 +53,19 @@ struct CompletionEndpoint: Sendable {
         let settings = try GenerationSettings(temperature: r.temperature, topP: r.topP, maxTokens: r.maxCompletionTokens ?? r.maxTokens,
                                               stop: r.stop, seed: r.seed, defaultMaxTokens: state.options.defaultMaxTokens,
                                               contextLength: state.engine.facts.contextLength)
-        return try await run(Job(kind: .chat, input: .messages(messages), settings: settings, stream: r.stream ?? false,
-                                 includeUsage: r.streamOptions?.includeUsage ?? false))
+        return Job(kind: .chat, input: .messages(messages), settings: settings, stream: r.stream ?? false,
+                   includeUsage: r.streamOptions?.includeUsage ?? false)
     }
 
-    func text(_ request: Request) async throws -> Response {
+    private func textJob(_ request: Request) async throws -> Job {
         let body = try await read(request)
         let r = try WireJSON.decode(CompletionRequest.self, from: body)
         try checkModel(r.model)
         let settings = try GenerationSettings(temperature: r.temperature, topP: r.topP, maxTokens: r.maxTokens, stop: r.stop, seed: r.seed,
                                               defaultMaxTokens: state.options.defaultCompletionTokens,
                                               contextLength: state.engine.facts.contextLength)
-        return try await run(Job(kind: .text, input: .text(r.prompt.text), settings: settings, stream: r.stream ?? false,
-                                 includeUsage: r.streamOptions?.includeUsage ?? false))
+        return Job(kind: .text, input: .text(r.prompt.text), settings: settings, stream: r.stream ?? false,
+                   includeUsage: r.streamOptions?.includeUsage ?? false)
     }
 
     private func read(_ request: Request) async throws -> Data {

@@ -34,6 +34,8 @@ final class ServerErrorTests: XCTestCase {
         }
         let prompt = try await server.post("/v1/completions", ["prompt": ["one", "two"]])
         XCTAssertEqual(prompt.status, 400, prompt.text)
+        let counted = try await server.get("/metrics").text
+        XCTAssertTrue(counted.contains("pagoda_http_requests_total{status=\"400\"} \(cases.count + 2)"), "every refusal counted")
     }
 
     func testAPromptPastTheContextIsRefusedBeforeAnyWork() async throws {
