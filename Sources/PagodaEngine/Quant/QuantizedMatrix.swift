@@ -66,10 +66,10 @@ public struct QuantizedMatrix: @unchecked Sendable {
 }
 
 extension QuantizedMatrix {
-    /// Up to this many tokens, `multiplyQuantized` runs the mat-vec kernel per token on
-    /// tiles of `matvecTileRows` rows (the weights cross memory once, and each token's
-    /// result is exactly its single-token one); past it, the packed product, whose decoding
-    /// of the weights costs about three single-token passes whatever the token count.
+    /// Up to this many tokens, with the VNNI kernels, `multiplyQuantized` runs the mat-vec
+    /// kernel per token on tiles of `matvecTileRows` rows (the weights cross memory once, and
+    /// each token's result is exactly its single-token one); past it, the packed product,
+    /// whose decoding of the weights costs about three single-token passes at any count.
     /// Measured with 2–4 concurrent streams on both real models (`pagoda serve`): 3 is the
     /// crossover.
     public static let matvecBatchTokens = 3
@@ -95,9 +95,10 @@ extension QuantizedMatrix {
            pagoda_matvec(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound), a, Int32(blocks), y, vnni) != 0 {
             return
         }
-        // A few tokens (a decode batch): the mat-vec kernel once per token on a tile of rows
-        // small enough to stay in cache, so the weights cross memory once for all of them.
-        if tokens > 1, tokens <= Self.matvecBatchTokens, simd, !rowRange.isEmpty,
+        // A few tokens (a decode batch) on the VNNI kernels: the mat-vec kernel once per token
+        // on a tile of rows small enough to stay in cache, so the weights cross memory once
+        // for all of them. (On AVX2 alone, the decoded rows below, as for prefill.)
+        if tokens > 1, tokens <= Self.matvecBatchTokens, KernelSet.current.hasVNNI, !rowRange.isEmpty,
            pagoda_matvec(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.lowerBound), a, Int32(blocks), y, vnni) != 0 {
             var first = rowRange.lowerBound
             while first < rowRange.upperBound {
