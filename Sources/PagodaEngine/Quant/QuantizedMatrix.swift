@@ -97,7 +97,8 @@ extension QuantizedMatrix {
         }
         // A few tokens (a decode batch) on the VNNI kernels: the mat-vec kernel once per token
         // on a tile of rows small enough to stay in cache, so the weights cross memory once
-        // for all of them. (On AVX2 alone, the decoded rows below, as for prefill.)
+        // for all of them. (On AVX2 alone, the decoded rows below, as for prefill.) The call
+        // on an empty row range asks only whether the type has a mat-vec kernel.
         if tokens > 1, tokens <= Self.matvecBatchTokens, KernelSet.current.hasVNNI, !rowRange.isEmpty,
            pagoda_matvec(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.lowerBound), a, Int32(blocks), y, vnni) != 0 {
             var first = rowRange.lowerBound
