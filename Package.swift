@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "PagodaEngine", targets: ["PagodaEngine"]),
         .library(name: "PagodaTUI", targets: ["PagodaTUI"]),
         .library(name: "PagodaServer", targets: ["PagodaServer"]),
+        .library(name: "PagodaRemote", targets: ["PagodaRemote"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -52,12 +53,26 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The chat over an OpenAI-compatible server (`pagoda chat --remote`): the HTTP client
+        // side, touched only when asked.
+        .target(
+            name: "PagodaRemote",
+            dependencies: [
+                "PagodaEngine",
+                "PagodaTUI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "pagoda",
             dependencies: [
                 "PagodaEngine",
                 "PagodaTUI",
                 "PagodaServer",
+                "PagodaRemote",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -79,6 +94,14 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "PagodaRemoteTests",
+            dependencies: [
+                "PagodaRemote", "PagodaServer", "PagodaTUI", "PagodaEngine", "PagodaTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

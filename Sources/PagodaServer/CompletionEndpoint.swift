@@ -43,6 +43,7 @@ struct CompletionEndpoint: Sendable {
         let body = try await read(request)
         let r = try WireJSON.decode(ChatCompletionRequest.self, from: body)
         try checkModel(r.model)
+        try refuseUnsupported(n: r.n, logprobs: r.logprobs ?? false, tools: r.tools?.count ?? 0)
         guard !r.messages.isEmpty else { throw APIError.invalid("messages must hold at least one message", param: "messages") }
         let messages = try r.messages.enumerated().map { i, m -> ChatMessage in
             guard let role = ChatMessage.Role(rawValue: m.role) else {
@@ -61,6 +62,7 @@ struct CompletionEndpoint: Sendable {
         let body = try await read(request)
         let r = try WireJSON.decode(CompletionRequest.self, from: body)
         try checkModel(r.model)
+        try refuseUnsupported(n: r.n, logprobs: (r.logprobs ?? 0) > 0, tools: 0)
         let settings = try GenerationSettings(temperature: r.temperature, topP: r.topP, maxTokens: r.maxTokens, stop: r.stop, seed: r.seed,
                                               defaultMaxTokens: state.options.defaultCompletionTokens,
                                               contextLength: state.engine.facts.contextLength)
@@ -129,6 +131,7 @@ struct CompletionEndpoint: Sendable {
         let model = state.modelID, firstEvent = first
         let body = ResponseBody { writer in
             var stats: GenerationStats?
+            var failed = false
             do {
                 if job.kind == .chat {
                     try await writer.write(event(ChatCompletionChunk(id: id, created: created, model: model,
@@ -139,6 +142,13 @@ struct CompletionEndpoint: Sendable {
                     switch e {
                     case .text(let piece):
                         try await writer.write(event(chunk(job, id: id, created: created, text: piece, reason: nil)))
+                    case .finished(.failed(let message), let s):
+                        // Past the status line: the failure goes as an error event (as vLLM
+                        // sends one), never as an ordinary end.
+                        stats = s
+                        failed = true
+                        try await writer.write(event(APIError(status: .internalServerError, message: message, type: "server_error",
+                                                              param: nil, code: APIError.engine(message).code).body))
                     case .finished(let reason, let s):
                         stats = s
                         try await writer.write(event(chunk(job, id: id, created: created, text: "", reason: reason)))
@@ -150,7 +160,7 @@ struct CompletionEndpoint: Sendable {
                 // The place and the blocks are given back before the client hears the end.
                 lease.end()
                 try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
-                log(id, job, status: 200, stats: stats, started: started)
+                log(id, job, status: 200, stats: stats, started: started, failed: failed)
                 try await writer.finish(nil)
             } catch {
                 // The client went away: stop generating and free the blocks now.
@@ -203,7 +213,7 @@ struct CompletionEndpoint: Sendable {
     }
 
     /// One line per request: id, endpoint, status, tokens, cached tokens, speed, time.
-    private func log(_ id: String, _ job: Job, status: Int, stats: GenerationStats?, started: Date) {
+    private func log(_ id: String, _ job: Job, status: Int, stats: GenerationStats?, started: Date, failed: Bool = false) {
         state.answered(status: status, firstToken: stats.flatMap { $0.generatedTokens > 0 ? $0.timeToFirstTokenSeconds : nil })
         let ms = Int(Date().timeIntervalSince(started) * 1000)
         let endpoint = job.kind == .chat ? "chat" : "completions"
@@ -211,7 +221,7 @@ struct CompletionEndpoint: Sendable {
             state.logger.info("\(id) \(endpoint) \(status) \(ms) ms")
             return
         }
-        let line = "\(id) \(endpoint) \(status) prompt=\(s.promptTokens) cached=\(s.reusedPromptTokens) completion=\(s.generatedTokens) "
+        let line = "\(id) \(endpoint) \(status)\(failed ? " failed mid-stream" : "") prompt=\(s.promptTokens) cached=\(s.reusedPromptTokens) completion=\(s.generatedTokens) "
             + "ttft=\(Int(s.timeToFirstTokenSeconds * 1000)) ms \(String(format: "%.1f", s.decodeTokensPerSecond)) t/s \(ms) ms"
         state.logger.info("\(line)")
     }

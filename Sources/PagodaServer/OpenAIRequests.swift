@@ -1,7 +1,8 @@
 import PagodaEngine
 
 /// `POST /v1/chat/completions`, the fields Pagoda reads (others are ignored, as OpenAI's
-/// compatible servers do). Keys are snake_case on the wire.
+/// compatible servers do, except those asking for what Pagoda cannot give: `n` above 1,
+/// `logprobs`, `tools`, which are refused). Keys are snake_case on the wire.
 struct ChatCompletionRequest: Decodable {
     struct Message: Decodable {
         var role: String
@@ -19,6 +20,9 @@ struct ChatCompletionRequest: Decodable {
     var seed: UInt64?
     var stream: Bool?
     var streamOptions: StreamOptions?
+    var n: Int?
+    var logprobs: Bool?
+    var tools: [Unsupported]?
 }
 
 /// `POST /v1/completions`: raw text, no chat template.
@@ -32,6 +36,21 @@ struct CompletionRequest: Decodable {
     var seed: UInt64?
     var stream: Bool?
     var streamOptions: StreamOptions?
+    var n: Int?
+    /// How many log probabilities per token (this API's older form).
+    var logprobs: Int?
+}
+
+/// A field's value whose contents are not read, only that it was given.
+struct Unsupported: Decodable {
+    init(from decoder: any Decoder) throws {}
+}
+
+/// Refuses what a request asks for and Pagoda does not do, instead of quietly ignoring it.
+func refuseUnsupported(n: Int?, logprobs: Bool, tools: Int) throws {
+    if let n, n != 1 { throw APIError.invalid("n must be 1: one choice per request (send several requests instead)", param: "n") }
+    if logprobs { throw APIError.invalid("logprobs are not supported", param: "logprobs") }
+    if tools > 0 { throw APIError.invalid("tools are not supported: this server has no tool calling", param: "tools") }
 }
 
 struct StreamOptions: Decodable {

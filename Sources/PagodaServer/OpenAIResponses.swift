@@ -133,6 +133,8 @@ struct ModelList: Encodable {
         var object = "model"
         var created: Int
         var ownedBy = "pagoda"
+        /// The model's context in tokens, under vLLM's name for it.
+        var maxModelLen: Int
     }
 
     var object = "list"

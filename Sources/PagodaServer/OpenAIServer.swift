@@ -22,7 +22,8 @@ public final class OpenAIServer: Sendable {
         let state = self.state
         router.get("health") { _, _ in WireJSON.response(["status": "ok"]) }
         router.get("v1/models") { _, _ in
-            WireJSON.response(ModelList(data: [.init(id: state.modelID, created: Int(state.started.timeIntervalSince1970))]))
+            WireJSON.response(ModelList(data: [.init(id: state.modelID, created: Int(state.started.timeIntervalSince1970),
+                                                       maxModelLen: state.engine.facts.contextLength)]))
         }
         router.post("v1/chat/completions") { request, _ in try await completions.chat(request) }
         router.post("v1/completions") { request, _ in try await completions.text(request) }

@@ -26,6 +26,10 @@ final class ServerErrorTests: XCTestCase {
             (["messages": hello, "max_tokens": 0], "max_tokens"),
             (["messages": hello, "max_tokens": "many"], "max_tokens"),
             (["messages": hello, "stop": ["a", "b", "c", "d", "e"]], "stop"),
+            // Asked for and not given: refused, not quietly ignored.
+            (["messages": hello, "n": 2], "n"),
+            (["messages": hello, "logprobs": true], "logprobs"),
+            (["messages": hello, "tools": [["type": "function", "function": ["name": "f"]]]], "tools"),
         ]
         for (body, param) in cases {
             let r = try await server.post("/v1/chat/completions", body)
@@ -49,6 +53,21 @@ final class ServerErrorTests: XCTestCase {
         XCTAssertEqual(limit.error["code"] as? String, "context_length_exceeded")
         let used = try await server.metric("pagoda_kv_blocks_used")
         XCTAssertEqual(used, 0)
+    }
+
+    /// A reply that outgrows a pool of four blocks fails after its status line was sent: it
+    /// ends with an error event and `[DONE]`, never with an ordinary "stop".
+    func testAFailureMidStreamIsAnErrorEvent() async throws {
+        let server = try await ServerHarness.start(kvTokens: 64)
+        defer { server.stop() }
+        let story: [[String: Any]] = [["role": "user", "content": "Write a long story about owls."]]
+        let (status, events) = try await server.stream("/v1/chat/completions", ["messages": story, "max_tokens": 200, "temperature": 0, "stream": true])
+        XCTAssertEqual(status, 200)
+        XCTAssertTrue(events.contains { $0.contains("\"content\":\"") && !$0.contains("\"content\":\"\"") }, "some of the reply came first: \(events)")
+        let error = try XCTUnwrap(events.first { $0.hasPrefix("{\"error\"") }, "\(events)")
+        XCTAssertTrue(error.contains("KV cache") && error.contains("\"type\":\"server_error\""), error)
+        XCTAssertFalse(events.contains { $0.contains("\"finish_reason\":\"stop\"") }, "\(events)")
+        XCTAssertEqual(events.last, "[DONE]")
     }
 
     func testAHugeBodyIs413() async throws {

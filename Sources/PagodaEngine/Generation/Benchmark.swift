@@ -62,6 +62,38 @@ public struct Benchmark {
         return (Result(tokens: p, rates: ppRates), Result(tokens: n, rates: tgRates))
     }
 
+    /// Decoding `streams` sequences together, as the server's continuous batching does (and
+    /// llama-batched-bench's S_TG): each sequence first holds `promptTokens` random tokens,
+    /// then every step is one batched forward pass with one token of each. The rate is all
+    /// streams' tokens per second, median of `repetitions` after a warm-up.
+    public func parallelDecode(streams: Int, promptTokens p: Int, generateTokens n: Int, repetitions: Int) throws -> Result {
+        try engine.queue.sync {
+            let model = engine.model
+            precondition(streams >= 1 && streams <= model.transformer.maxChunk, "1…\(model.transformer.maxChunk) streams")
+            var random = SeededRandom(seed: 2)
+            let vocabulary = model.config.vocabularySize
+            var rates: [Double] = []
+            for rep in 0...repetitions {
+                let sequences = (0..<streams).map { _ in model.cache.createSequence() }
+                defer { for s in sequences { model.cache.release(s) } }
+                var next: [TokenID] = []
+                for s in sequences {
+                    let prompt = (0..<p).map { _ in TokenID(random.next() % UInt64(vocabulary)) }
+                    try model.transformer.forward(prompt[...], sequence: s, logits: .last)
+                    next.append(argmax(model.transformer.logits))
+                }
+                let t0 = DispatchTime.now()
+                for _ in 0..<n {
+                    let logits = try model.transformer.forward(batch: zip(sequences, next).map { Transformer.Segment(sequence: $0, tokens: [$1][...]) })
+                    for i in 0..<streams { next[i] = argmax(logits[i]) }
+                }
+                let t1 = DispatchTime.now()
+                if rep > 0 { rates.append(Double(streams * n) / seconds(t0, t1)) }
+            }
+            return Result(tokens: streams * n, rates: rates)
+        }
+    }
+
     private func seconds(_ a: DispatchTime, _ b: DispatchTime) -> Double {
         Double(b.uptimeNanoseconds - a.uptimeNanoseconds) / 1e9
     }

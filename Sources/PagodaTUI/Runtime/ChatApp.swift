@@ -2,13 +2,13 @@ import Foundation
 import PagodaEngine
 
 /// Runs the chat in the terminal: the UI loop on the calling thread reads keys, hands them
-/// and the engine's messages to the `ChatSession`, and draws.
+/// and the backend's messages to the `ChatSession`, and draws.
 public final class ChatApp {
     public let session: ChatSession
 
-    public init(engine: Engine, systemPrompt: String?, settings: ChatSettings, prompts: PromptLibrary = .standard(),
+    public init(backend: any ChatBackend, systemPrompt: String?, settings: ChatSettings, prompts: PromptLibrary = .standard(),
                 transcripts: TranscriptStore? = nil) {
-        session = ChatSession(engine: engine, systemPrompt: systemPrompt, settings: settings, prompts: prompts, transcripts: transcripts)
+        session = ChatSession(backend: backend, systemPrompt: systemPrompt, settings: settings, prompts: prompts, transcripts: transcripts)
     }
 
     /// Runs until the user quits or a signal arrives; the terminal is restored on return.

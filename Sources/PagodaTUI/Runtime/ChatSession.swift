@@ -2,14 +2,14 @@ import Foundation
 import PagodaEngine
 
 /// The chat without its terminal: the state, the effects `update` asks for (generation,
-/// forks, prompt files) and the store. The engine reaches the state only as messages posted
-/// to the inbox; `handle` is the one way messages are applied. `ChatApp` drives it from the
-/// terminal; tests drive it directly.
+/// forks, prompt files) and the store. The backend (the embedded engine or a remote server)
+/// reaches the state only as messages posted to the inbox; `handle` is the one way messages
+/// are applied. `ChatApp` drives it from the terminal; tests drive it directly.
 ///
 /// Nothing the user typed is lost: after each batch of messages the transcripts are saved
 /// *before* any effect runs, so a turn is on disk before the engine sees it.
 public final class ChatSession {
-    public let engine: Engine
+    public let backend: any ChatBackend
     private let prompts: PromptLibrary
     public private(set) var state: AppState
     private let inbox = Inbox()
@@ -20,16 +20,24 @@ public final class ChatSession {
     /// engine's thread.
     private let focused = FocusedSequence()
 
-    /// Forwards the engine's KV snapshots to the inbox while the screen is up.
-    private var snapshotTask: Task<Void, Never>?
+    /// Forwards the backend's reports (KV snapshots, server figures) to the inbox while the
+    /// screen is up.
+    private var reportTask: Task<Void, Never>?
+
+    /// The chat over the embedded engine.
+    public convenience init(engine: Engine, systemPrompt: String?, settings: ChatSettings, prompts: PromptLibrary = .standard(),
+                            transcripts: TranscriptStore? = nil) {
+        self.init(backend: LocalBackend(engine: engine), systemPrompt: systemPrompt, settings: settings, prompts: prompts,
+                  transcripts: transcripts)
+    }
 
     /// `transcripts`, if given, saves every conversation and brings back the earlier ones.
-    public init(engine: Engine, systemPrompt: String?, settings: ChatSettings, prompts: PromptLibrary = .standard(),
+    public init(backend: any ChatBackend, systemPrompt: String?, settings: ChatSettings, prompts: PromptLibrary = .standard(),
                 transcripts: TranscriptStore? = nil) {
-        self.engine = engine
+        self.backend = backend
         self.prompts = prompts
         self.transcripts = transcripts
-        let info = ModelInfo(facts: engine.facts)
+        let info = backend.model
         var past: [Conversation] = []
         var firstNumber = 1
         var problem: String?
@@ -94,26 +102,33 @@ public final class ChatSession {
 
     private var lastMemoryReading: UInt64 = 0
 
-    /// Sets up what a new screen shows (terminal size, the cache, template warnings).
+    /// Sets up what a new screen shows (terminal size, the backend's notices) and starts
+    /// forwarding its reports.
     public func start(width: Int, height: Int) {
         _ = update(&state, .resize(width: width, height: height))
-        _ = update(&state, .kvChanged(engine.kvSnapshot()))
-        if let warning = engine.templateWarning { _ = update(&state, .notice(warning)) }
-        let engine = self.engine, inbox = self.inbox
-        snapshotTask = Task.detached {
-            for await snapshot in engine.kvSnapshots() { inbox.post(.kvChanged(snapshot)) }
+        if let snapshot = backend.kvSnapshot() { _ = update(&state, .kvChanged(snapshot)) }
+        for notice in backend.startNotices { _ = update(&state, .info(notice)) }
+        for problem in backend.startProblems { _ = update(&state, .notice(problem)) }
+        let backend = self.backend, inbox = self.inbox
+        reportTask = Task.detached {
+            for await report in backend.reports() {
+                switch report {
+                case .kv(let snapshot): inbox.post(.kvChanged(snapshot))
+                case .server(let server): inbox.post(.serverReport(server))
+                }
+            }
         }
     }
 
-    /// Stops every generation and the snapshot feed, and saves.
+    /// Stops every generation and the report feed, and saves.
     public func finish() {
         for stop in stops.values { stop.stop() }
-        snapshotTask?.cancel()
-        snapshotTask = nil
+        reportTask?.cancel()
+        reportTask = nil
         saveTranscripts()
     }
 
-    deinit { snapshotTask?.cancel() }
+    deinit { reportTask?.cancel() }
 
     private func perform(_ effects: [Effect]) {
         for effect in effects {
@@ -123,16 +138,17 @@ public final class ChatSession {
             case .cancel(let id):
                 stops[id]?.stop()
             case .fork(let source, let conversation):
+                guard backend.keepsSequences else { break }
                 do {
-                    let copy = try engine.fork(source)
+                    let copy = try backend.fork(source)
                     inbox.post(.sequenceAssigned(conversation: conversation, copy))
                 } catch {
                     inbox.post(.notice("fork failed: \(error)"))
                 }
-                inbox.post(.kvChanged(engine.kvSnapshot()))
+                postSnapshot()
             case .release(let sequence):
-                engine.release(sequence)
-                inbox.post(.kvChanged(engine.kvSnapshot()))
+                if backend.keepsSequences { backend.release(sequence) }
+                postSnapshot()
             case .loadSystemPrompt(let name, let conversation):
                 do {
                     inbox.post(.systemPromptLoaded(conversation: conversation, text: try prompts.prompt(named: name)))
@@ -140,9 +156,9 @@ public final class ChatSession {
                     inbox.post(.notice("\(error)"))
                 }
             case .delete(let conversation):
-                if let sequence = conversation.sequence {
-                    engine.release(sequence)
-                    inbox.post(.kvChanged(engine.kvSnapshot()))
+                if let sequence = conversation.sequence, backend.keepsSequences {
+                    backend.release(sequence)
+                    postSnapshot()
                 }
                 do { try transcripts?.delete(conversation) } catch {
                     inbox.post(.notice("conversation \(conversation.number) could not be deleted from the store: \(error)"))
@@ -154,6 +170,11 @@ public final class ChatSession {
                 break
             }
         }
+    }
+
+    /// The pool as it is now, when the backend has one in this process.
+    private func postSnapshot() {
+        if let snapshot = backend.kvSnapshot() { inbox.post(.kvChanged(snapshot)) }
     }
 
     /// Writes an export, never over an existing file; returns whether it was written and
@@ -173,22 +194,20 @@ public final class ChatSession {
     }
 
     private func startGeneration(id: Int, conversation: Int, sequence: SequenceID?, messages: [ChatMessage], settings: ChatSettings) {
-        let seq = sequence ?? engine.createConversation()
-        if sequence == nil { inbox.post(.sequenceAssigned(conversation: conversation, seq)) }
+        var sequence = sequence
+        if sequence == nil, backend.keepsSequences {
+            let made = backend.createConversation()
+            inbox.post(.sequenceAssigned(conversation: conversation, made))
+            sequence = made
+        }
         let stop = StopSignal()
         stops[id] = stop
-        // The engine renders the template and tokenizes the prompt on its own queue. A reply
-        // ends where the context or the pool does, cut as at the token limit (so /continue
-        // goes on), instead of failing with a full KV cache mid-reply.
-        var request = Engine.Request(sequence: seq, input: .messages(messages))
-        request.sampling = settings.sampling
-        request.maxTokens = settings.maxTokens
-        request.contextPolicy = settings.contextPolicy
+        var request = ReplyRequest(sequence: sequence, messages: messages, settings: settings)
         let focused = self.focused
         request.protected = { focused.get().map { [$0] } ?? [] }
-        let engine = self.engine, inbox = self.inbox
+        let backend = self.backend, inbox = self.inbox
         Task.detached {
-            for await event in engine.generate(request, stop: stop) {
+            for await event in backend.generate(request, stop: stop) {
                 if case .prompt(let report) = event {
                     if let warning = report.warning { inbox.post(.notice(warning)) }
                     if report.droppedMessages > 0 {
@@ -199,7 +218,7 @@ public final class ChatSession {
                     }
                 }
                 inbox.post(.generation(id: id, event))
-                if case .finished = event { inbox.post(.kvChanged(engine.kvSnapshot())) }
+                if case .finished = event, let snapshot = backend.kvSnapshot() { inbox.post(.kvChanged(snapshot)) }
             }
         }
     }

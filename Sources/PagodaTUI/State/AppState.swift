@@ -73,6 +73,8 @@ public struct AppState: Equatable, Sendable {
     public var nextGenerationID = 1
     public var nextConversationNumber = 2
     public var kv: KVCacheSnapshot?
+    /// What a remote server says of itself; nil for the embedded engine.
+    public var server: ServerReport?
     /// The process's resident memory, measured about once a second.
     public var residentBytes: Int?
     public var model: ModelInfo
@@ -120,6 +122,8 @@ public enum AppMessage: Equatable, Sendable {
     case drawn(Viewport)
     case generation(id: Int, GenerationEvent)
     case kvChanged(KVCacheSnapshot)
+    /// A remote server's figures were read again.
+    case serverReport(ServerReport)
     /// The process's resident memory was measured.
     case memory(residentBytes: Int)
     /// The runtime made or forked a sequence for a conversation. Here and in `Effect`,

@@ -27,6 +27,9 @@ public func update(_ state: inout AppState, _ message: AppMessage) -> [Effect] {
         // Snapshots come from more than one thread; an older picture never replaces a newer.
         if snapshot.version >= state.kv?.version ?? 0 { state.kv = snapshot }
         return []
+    case .serverReport(let report):
+        state.server = report
+        return []
     case .memory(let bytes):
         state.residentBytes = bytes
         return []

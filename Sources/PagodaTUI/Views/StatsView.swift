@@ -1,8 +1,8 @@
 import Foundation
 import PagodaEngine
 
-/// The side pane: the model and the process's memory, the KV pool with its block map and
-/// a key to its colours, the focused conversation's context and block table, the reply
+/// The side pane: the model and the process's memory, a remote server's figures, the KV
+/// pool with its block map and a key to its colours, the focused conversation's context and block table, the reply
 /// streaming now, and the last turn's numbers.
 enum StatsView {
     static func draw(_ s: AppState, in r: Layout.Rect, on screen: inout ScreenBuffer) {
@@ -19,38 +19,56 @@ enum StatsView {
 
         line("MODEL", heading)
         line("\(s.model.name) (\(s.model.architecture))")
-        line("weights " + s.model.weightTypes.map { "\($0.type) \(String(format: "%.1f", $0.mebibytes))" }.joined(separator: " · ") + " MiB")
-        line("threads \(s.model.threads) · context \(s.model.contextLength)")
+        if !s.model.weightTypes.isEmpty {
+            line("weights " + s.model.weightTypes.map { "\($0.type) \(String(format: "%.1f", $0.mebibytes))" }.joined(separator: " · ") + " MiB")
+        }
+        var facts: [String] = []
+        if s.model.threads > 0 { facts.append("threads \(s.model.threads)") }
+        if s.model.contextLength > 0 { facts.append("context \(s.model.contextLength)") }
+        if !facts.isEmpty { line(facts.joined(separator: " · ")) }
         if let rss = s.residentBytes { line("process \(mib(rss)) MiB resident") }
 
-        guard let kv = s.kv else { return }
-        y += 1
-        let layout = kv.layout
-        line("KV POOL", heading)
-        line("block \(layout.blockTokens) tokens · \(layout.bytesPerBlock / 1024) KiB · \(layout.element.rawValue)")
-        line("\(kv.totalBlocks) blocks: \(kv.usedBlocks) used, \(kv.cachedFreeBlocks) cached, \(kv.freeBlocks) free")
-        line("\(mib(kv.bytesInUse)) of \(mib(kv.totalBytes)) MiB used · \((kv.freeBlocks + kv.cachedFreeBlocks) * layout.blockTokens) tokens free")
-        let mapHeight = max(1, min(8, r.y + r.height - y - 12))
-        let perCell = BlockMapView.blocksPerCell(kv.totalBlocks, width: width, height: mapHeight)
-        y += BlockMapView.draw(kv, conversations: s.conversations, in: Layout.Rect(x: x, y: y, width: width, height: mapHeight), on: &screen)
-        line("█ full ▌ part ▓ shared ○ cached · free", .dim)
-        if perCell > 1 { line("one cell = \(perCell) blocks", .dim) }
-        if y < r.y + r.height { y = drawColourKey(s, kv, x: x, y: y, width: width, on: &screen) }
-        let poolTokens = kv.totalBlocks * layout.blockTokens
-        if poolTokens < s.model.contextLength {
-            // Then the pool, not the model, is what a long conversation runs into.
-            line("pool \(poolTokens) tokens < context \(s.model.contextLength)", Style(foreground: .yellow))
+        if let server = s.server {
+            y += 1
+            line("SERVER", heading)
+            for (text, style) in ServerStatsView.lines(server) { line(text, style) }
+        }
+
+        if let kv = s.kv {
+            y += 1
+            let layout = kv.layout
+            line("KV POOL" + (s.server != nil ? " (the server's)" : ""), heading)
+            line("block \(layout.blockTokens) tokens · \(layout.bytesPerBlock / 1024) KiB · \(layout.element.rawValue)")
+            line("\(kv.totalBlocks) blocks: \(kv.usedBlocks) used, \(kv.cachedFreeBlocks) cached, \(kv.freeBlocks) free")
+            line("\(mib(kv.bytesInUse)) of \(mib(kv.totalBytes)) MiB used · \((kv.freeBlocks + kv.cachedFreeBlocks) * layout.blockTokens) tokens free")
+            let mapHeight = max(1, min(8, r.y + r.height - y - 12))
+            let perCell = BlockMapView.blocksPerCell(kv.totalBlocks, width: width, height: mapHeight)
+            y += BlockMapView.draw(kv, conversations: s.conversations, in: Layout.Rect(x: x, y: y, width: width, height: mapHeight), on: &screen)
+            line("█ full ▌ part ▓ shared ○ cached · free", .dim)
+            if perCell > 1 { line("one cell = \(perCell) blocks", .dim) }
+            if y < r.y + r.height { y = drawColourKey(s, kv, x: x, y: y, width: width, on: &screen) }
+            let poolTokens = kv.totalBlocks * layout.blockTokens
+            if s.model.contextLength > 0, poolTokens < s.model.contextLength {
+                // Then the pool, not the model, is what a long conversation runs into.
+                line("pool \(poolTokens) tokens < context \(s.model.contextLength)", Style(foreground: .yellow))
+            }
         }
 
         y += 1
         let c = s.current
         line("CONVERSATION \(c.number)" + (s.conversations.count > 1 ? " (\(s.focused + 1) of \(s.conversations.count))" : ""), heading)
-        let sequence = c.sequence.flatMap { id in kv.sequences.first { $0.id == id } }
-        let tokens = sequence?.tokenCount ?? 0
+        let sequence = c.sequence.flatMap { id in s.kv?.sequences.first { $0.id == id } }
+        // A server holds no sequence for the chat: its last turn's tokens are the context.
+        let tokens = sequence?.tokenCount ?? (s.server != nil ? c.contextTokens : 0)
         let meterWidth = max(4, width - 16)
-        let filled = min(meterWidth, s.model.contextLength > 0 ? tokens * meterWidth / s.model.contextLength : 0)
-        line("[" + String(repeating: "█", count: filled) + String(repeating: "·", count: meterWidth - filled) + "] \(tokens)/\(s.model.contextLength)")
-        if let sequence, !sequence.table.isEmpty {
+        if s.model.contextLength > 0 {
+            let filled = min(meterWidth, tokens * meterWidth / s.model.contextLength)
+            line("[" + String(repeating: "█", count: filled) + String(repeating: "·", count: meterWidth - filled) + "] \(tokens)/\(s.model.contextLength)")
+        } else {
+            line("\(tokens) tokens of context")
+        }
+        if let kv = s.kv, let sequence, !sequence.table.isEmpty {
+            let layout = kv.layout
             let shared = sequence.table.filter { kv.blocks[$0].isShared }.count
             line("\(sequence.table.count) blocks · \(mib(sequence.table.count * layout.bytesPerBlock)) MiB" + (shared > 0 ? " · \(shared) shared" : ""))
             // Room left: the model's context, or what the pool and its last block still hold.
@@ -59,6 +77,9 @@ enum StatsView {
             line("\(max(0, fits)) more tokens fit")
             line("block table (its block → pool block):", .dim)
             line(sequence.table.enumerated().map { "\($0.offset)→\($0.element)" }.joined(separator: " "))
+        } else if s.server != nil {
+            // A server keeps nothing for the chat: its prefix cache is what saves the work.
+            line("resent in full each turn", .dim)
         } else if c.contextTokens > 0 {
             line("\(c.contextTokens) tokens, none in the cache: the next turn recomputes them", .dim)
         }
@@ -76,10 +97,13 @@ enum StatsView {
         if let st = c.lastStats {
             y += 1
             line("LAST TURN", heading)
-            let own = st.reusedPromptTokens - st.prefixCacheHitTokens
             line("prompt \(st.promptTokens) tokens: \(st.promptTokens - st.reusedPromptTokens) computed")
-            line("  \(own) already in its own cache")
-            line("  \(st.prefixCacheHitTokens) prefix-cache hits (\(plural(st.prefixCacheHitBlocks, "block")))")
+            if s.server != nil {
+                line("  \(st.reusedPromptTokens) cached on the server")
+            } else {
+                line("  \(st.reusedPromptTokens - st.prefixCacheHitTokens) already in its own cache")
+                line("  \(st.prefixCacheHitTokens) prefix-cache hits (\(plural(st.prefixCacheHitBlocks, "block")))")
+            }
             line(String(format: "prefill %.1f t/s · generate %.1f t/s", st.prefillTokensPerSecond, st.decodeTokensPerSecond))
             line(String(format: "first token %.2f s · %d tokens out", st.timeToFirstTokenSeconds, st.generatedTokens))
         }

@@ -48,7 +48,7 @@ final class ChatSessionTests: XCTestCase {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("pagoda-session-\(UUID().uuidString).sqlite")
         defer { try? FileManager.default.removeItem(at: url) }
         let s = try session(kvMiB: 4, store: try TranscriptStore(url: url))  // 11 blocks: 176 tokens
-        XCTAssertLessThan(s.engine.model.cache.pool.blockCount, 16)
+        XCTAssertLessThan((s.backend as! LocalBackend).engine.model.cache.pool.blockCount, 16)
 
         var typed: [[String]] = []
         for c in 0..<8 {
