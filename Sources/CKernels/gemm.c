@@ -1,4 +1,5 @@
-// Prefill matrix products: many tokens times a quantized weight matrix with AVX-512 VNNI.
+// Prefill matrix products: many tokens times a quantized weight matrix, with AVX-512 VNNI or
+// AVX2 alone.
 //
 // Weight rows are unpacked eight at a time into unsigned 8-bit codes with a float scale and
 // offset per 16 columns (w = scale · code + offset-term, see pagoda_unpack_row). The tokens'
@@ -6,7 +7,8 @@
 // interleaved four at a time, so that one vpdpbusd multiplies four codes of one weight row
 // (broadcast) with four codes of each of the eight tokens (one per 32-bit lane). An 8 × 8
 // (rows × tokens) tile of results stays in registers for the whole row: per 32 columns
-// 64 vpdpbusd, then per row one int → float conversion and two fused multiply-adds.
+// 64 vpdpbusd, then per row one int → float conversion and two fused multiply-adds. Without
+// VNNI, each vpdpbusd becomes vpmaddubsw + vpmaddwd (see tile_8x8_avx2).
 
 #include "pagoda_kernels.h"
 #include "simd_helpers.h"
@@ -142,16 +144,17 @@ TARGET int pagoda_unpack_row(int type, const void *w, int nblocks, uint8_t *code
     }
 }
 
-VNNI static inline __m256i broadcast4(const uint8_t *p) {
+TARGET static inline __m256i broadcast4(const uint8_t *p) {
     int32_t v;
     memcpy(&v, p, 4);
     return _mm256_set1_epi32(v);
 }
 
-// acc[r] (lane i = token i) over all blocks for eight unpacked rows; per32 when every block
+// out[r][i] = row r · token i over all blocks for eight unpacked rows; per32 when every block
 // has one scale and offset, else each 16-column half is scaled on its own.
 VNNI static inline void tile_8x8(const uint8_t *codes, const float *scales, const float *offsets, long code_stride,
-                                 long scale_stride, const panel_block *pb, int nblocks, int per16, __m256 acc[8]) {
+                                 long scale_stride, const panel_block *pb, int nblocks, int per16, float out[8][8]) {
+    __m256 acc[8];
     for (int r = 0; r < 8; r++) acc[r] = _mm256_setzero_ps();
     for (int b = 0; b < nblocks; b++, pb++) {
         const __m256 d = _mm256_loadu_ps(pb->d);
@@ -176,42 +179,138 @@ VNNI static inline void tile_8x8(const uint8_t *codes, const float *scales, cons
             }
         }
     }
+    for (int r = 0; r < 8; r++) _mm256_storeu_ps(out[r], acc[r]);
 }
 
-VNNI int pagoda_gemm(int type, const void *base, long row_bytes, int first, int last, const void *panel, int tokens,
-                     int nblocks, float *y, long y_stride, void *scratch) {
-    const int per16 = type == 14;
-    const long code_stride = 32L * nblocks, scale_stride = 2L * nblocks;
-    uint8_t *codes = (uint8_t *)scratch;
-    float *scales = (float *)(codes + 8 * code_stride);
-    float *offsets = scales + 8 * scale_stride;
-    const panel_block *tiles = (const panel_block *)panel;
-    for (int r0 = first; r0 < last; r0 += 8) {
-        const int rows = last - r0 < 8 ? last - r0 : 8;
-        for (int r = 0; r < rows; r++) {
-            const uint8_t *row = (const uint8_t *)base + (long)(r0 + r) * row_bytes;
-            if (!pagoda_unpack_row(type, row, nblocks, codes + r * code_stride, scales + r * scale_stride,
-                                   offsets + r * scale_stride)) {
-                return 0;
-            }
-        }
-        for (int r = rows; r < 8; r++) {  // padding rows contribute zeros and are not stored
-            memset(codes + r * code_stride, 0, (size_t)code_stride);
-            memset(scales + r * scale_stride, 0, sizeof(float) * (size_t)scale_stride);
-            memset(offsets + r * scale_stride, 0, sizeof(float) * (size_t)scale_stride);
-        }
-        for (int tile = 0; tile < (tokens + 7) / 8; tile++) {
-            __m256 acc[8];
-            tile_8x8(codes, scales, offsets, code_stride, scale_stride, tiles + (long)tile * nblocks, nblocks, per16, acc);
-            const int count = tokens - 8 * tile < 8 ? tokens - 8 * tile : 8;
-            for (int r = 0; r < rows; r++) {
-                float lanes[8];
-                _mm256_storeu_ps(lanes, acc[r]);
-                for (int i = 0; i < count; i++) y[(long)(8 * tile + i) * y_stride + r0 + r] = lanes[i];
-            }
-        }
+// The same tile with AVX2 alone: vpmaddubsw multiplies pairs of unsigned codes and signed
+// activation bytes into 16-bit sums and vpmaddwd adds pairs of those into the 32-bit lanes
+// (two instructions for vpdpbusd's one). Codes of 0…63 (every type but Q8_0) let two
+// vpmaddubsw results add in 16 bits before widening: |Σ| ≤ 4 · 63 · 128 < 2^15. Q8_0's
+// codes (q + 128) would saturate, so with `signed8` the tile takes the signed q back and
+// multiplies |q| by y with q's sign (llama.cpp's trick: exact for |q| ≤ 127, which Q8_0
+// quantizers write; a hostile −128 gives a wrong sum, never undefined behaviour), and the
+// offset term, which undid the +128, is left out.
+//
+// Defined twice from one body: on 256-bit registers for a tile of eight tokens, and on
+// 128-bit ones for the first four only (a decode batch of 2–4 tokens, a prefill's last
+// tile): half the work, and per token the same operations in the same order, so a token's
+// result does not depend on how many others share its tile. VI/VF are the integer and
+// float vector types, P the intrinsics' prefix, LOADI an integer load.
+#define PAGODA_CAT(a, b) a##b
+#define PAGODA_DEFINE_TILE_AVX2(name, VI, VF, P, LOADI, XORI)                                                          \
+    TARGET __attribute__((always_inline)) static inline void name(                                                     \
+        const uint8_t *codes, const float *scales, const float *offsets, long code_stride, long scale_stride,          \
+        const panel_block *pb, int nblocks, int per16, int signed8, float out[8][8]) {                                 \
+        const VI ones = PAGODA_CAT(P, set1_epi16)(1), flip = PAGODA_CAT(P, set1_epi8)((char)0x80);                     \
+        VF acc[8];                                                                                                     \
+        for (int r = 0; r < 8; r++) acc[r] = PAGODA_CAT(P, setzero_ps)();                                              \
+        for (int b = 0; b < nblocks; b++, pb++) {                                                                      \
+            const VF d = PAGODA_CAT(P, loadu_ps)(pb->d);                                                               \
+            for (int half = 0; half < 2; half++) {                                                                     \
+                if (half == 1 && !per16) break;                                                                        \
+                const int k0 = per16 ? 4 * half : 0, k1 = per16 ? k0 + 4 : 8;                                          \
+                VI dots[8];                                                                                            \
+                for (int r = 0; r < 8; r++) dots[r] = PAGODA_CAT(P, set1_epi32)(0);                                    \
+                for (int k = k0; k < k1; k += 2) {                                                                     \
+                    const VI y0 = LOADI((const VI *)pb->codes[k]), y1 = LOADI((const VI *)pb->codes[k + 1]);           \
+                    for (int r = 0; r < 8; r++) {                                                                      \
+                        const uint8_t *c = codes + r * code_stride + 32 * b + 4 * k;                                   \
+                        int32_t c0, c1;                                                                                \
+                        memcpy(&c0, c, 4);                                                                             \
+                        memcpy(&c1, c + 4, 4);                                                                         \
+                        VI w0 = PAGODA_CAT(P, set1_epi32)(c0), w1 = PAGODA_CAT(P, set1_epi32)(c1), sums;               \
+                        if (signed8) {                                                                                 \
+                            w0 = XORI(w0, flip);                                                                       \
+                            w1 = XORI(w1, flip);                                                                       \
+                            sums = PAGODA_CAT(P, add_epi32)(                                                           \
+                                PAGODA_CAT(P, madd_epi16)(PAGODA_CAT(P, maddubs_epi16)(PAGODA_CAT(P, sign_epi8)(w0, w0),  \
+                                                                                    PAGODA_CAT(P, sign_epi8)(y0, w0)), \
+                                                          ones),                                                       \
+                                PAGODA_CAT(P, madd_epi16)(PAGODA_CAT(P, maddubs_epi16)(PAGODA_CAT(P, sign_epi8)(w1, w1),  \
+                                                                                    PAGODA_CAT(P, sign_epi8)(y1, w1)), \
+                                                          ones));                                                      \
+                        } else {                                                                                       \
+                            sums = PAGODA_CAT(P, madd_epi16)(PAGODA_CAT(P, add_epi16)(PAGODA_CAT(P, maddubs_epi16)(w0, y0),  \
+                                                                                    PAGODA_CAT(P, maddubs_epi16)(w1, y1)), \
+                                                             ones);                                                    \
+                        }                                                                                              \
+                        dots[r] = PAGODA_CAT(P, add_epi32)(dots[r], sums);                                             \
+                    }                                                                                                  \
+                }                                                                                                      \
+                const VF sums = PAGODA_CAT(P, loadu_ps)(per16 ? (half ? pb->s_high : pb->s_low) : pb->s);              \
+                for (int r = 0; r < 8; r++) {                                                                          \
+                    const VF weight = PAGODA_CAT(P, mul_ps)(PAGODA_CAT(P, set1_ps)(scales[r * scale_stride + 2 * b + half]), d); \
+                    acc[r] = PAGODA_CAT(P, fmadd_ps)(PAGODA_CAT(P, cvtepi32_ps)(dots[r]), weight, acc[r]);             \
+                    if (!signed8) {                                                                                    \
+                        const VF offset = PAGODA_CAT(P, set1_ps)(offsets[r * scale_stride + 2 * b + half]);            \
+                        acc[r] = PAGODA_CAT(P, fmadd_ps)(offset, sums, acc[r]);                                        \
+                    }                                                                                                  \
+                }                                                                                                      \
+            }                                                                                                          \
+        }                                                                                                              \
+        for (int r = 0; r < 8; r++) PAGODA_CAT(P, storeu_ps)(out[r], acc[r]);                                          \
     }
+
+PAGODA_DEFINE_TILE_AVX2(tile_8x8_avx2, __m256i, __m256, _mm256_, _mm256_loadu_si256, _mm256_xor_si256)
+PAGODA_DEFINE_TILE_AVX2(tile_8x4_avx2, __m128i, __m128, _mm_, _mm_loadu_si128, _mm_xor_si128)
+
+// The row loop both instruction sets share: eight rows unpacked into `scratch`, then every
+// tile of eight tokens against them; TILE(tile, count, out) leaves row r · token i in
+// out[r][i] for the tile's `count` tokens.
+#define PAGODA_GEMM_ROWS(TILE)                                                                                        \
+    const long code_stride = 32L * nblocks, scale_stride = 2L * nblocks;                                              \
+    uint8_t *codes = (uint8_t *)scratch;                                                                              \
+    float *scales = (float *)(codes + 8 * code_stride);                                                               \
+    float *offsets = scales + 8 * scale_stride;                                                                       \
+    const panel_block *tiles = (const panel_block *)panel;                                                            \
+    for (int r0 = first; r0 < last; r0 += 8) {                                                                        \
+        const int rows = last - r0 < 8 ? last - r0 : 8;                                                               \
+        for (int r = 0; r < rows; r++) {                                                                              \
+            const uint8_t *row = (const uint8_t *)base + (long)(r0 + r) * row_bytes;                                  \
+            if (!pagoda_unpack_row(type, row, nblocks, codes + r * code_stride, scales + r * scale_stride,            \
+                                   offsets + r * scale_stride)) {                                                     \
+                return 0;                                                                                             \
+            }                                                                                                         \
+        }                                                                                                             \
+        for (int r = rows; r < 8; r++) { /* padding rows contribute zeros and are not stored */                      \
+            memset(codes + r * code_stride, 0, (size_t)code_stride);                                                  \
+            memset(scales + r * scale_stride, 0, sizeof(float) * (size_t)scale_stride);                               \
+            memset(offsets + r * scale_stride, 0, sizeof(float) * (size_t)scale_stride);                              \
+        }                                                                                                             \
+        for (int tile = 0; tile < (tokens + 7) / 8; tile++) {                                                         \
+            float out[8][8];                                                                                          \
+            const panel_block *pb = tiles + (long)tile * nblocks;                                                     \
+            const int count = tokens - 8 * tile < 8 ? tokens - 8 * tile : 8;                                          \
+            TILE;                                                                                                     \
+            for (int r = 0; r < rows; r++) {                                                                          \
+                for (int i = 0; i < count; i++) y[(long)(8 * tile + i) * y_stride + r0 + r] = out[r][i];              \
+            }                                                                                                         \
+        }                                                                                                             \
+    }                                                                                                                 \
     return 1;
+
+VNNI static int gemm_vnni(int type, const void *base, long row_bytes, int first, int last, const void *panel, int tokens,
+                          int nblocks, float *y, long y_stride, void *scratch) {
+    const int per16 = type == PAGODA_TYPE_Q6_K;
+    PAGODA_GEMM_ROWS(tile_8x8(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, out))
+}
+
+// A tile of at most four tokens takes the 128-bit kernel.
+TARGET static int gemm_avx2(int type, const void *base, long row_bytes, int first, int last, const void *panel, int tokens,
+                            int nblocks, float *y, long y_stride, void *scratch) {
+    const int per16 = type == PAGODA_TYPE_Q6_K;
+    if (type == PAGODA_TYPE_Q8_0) {
+        PAGODA_GEMM_ROWS(if (count <= 4) tile_8x4_avx2(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, 1, out);
+                         else tile_8x8_avx2(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, 1, out))
+    }
+    PAGODA_GEMM_ROWS(if (count <= 4) tile_8x4_avx2(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, 0, out);
+                     else tile_8x8_avx2(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, 0, out))
+}
+
+TARGET int pagoda_gemm(int type, const void *base, long row_bytes, int first, int last, const void *panel, int tokens,
+                       int nblocks, float *y, long y_stride, void *scratch, int vnni) {
+    return vnni ? gemm_vnni(type, base, row_bytes, first, last, panel, tokens, nblocks, y, y_stride, scratch)
+                : gemm_avx2(type, base, row_bytes, first, last, panel, tokens, nblocks, y, y_stride, scratch);
 }
 
 #endif  // PAGODA_X86

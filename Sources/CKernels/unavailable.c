@@ -35,7 +35,7 @@ UNAVAILABLE(float, pagoda_dot_decoded, const int8_t *codes, const float *scales1
             const pagoda_q8_block *a, int nblocks)
 UNAVAILABLE(int, pagoda_unpack_row, int type, const void *w, int nblocks, uint8_t *codes, float *scales16, float *offsets16)
 UNAVAILABLE(int, pagoda_gemm, int type, const void *base, long row_bytes, int first, int last, const void *panel, int tokens,
-            int nblocks, float *y, long y_stride, void *scratch)
+            int nblocks, float *y, long y_stride, void *scratch, int vnni)
 UNAVAILABLE_VOID(pagoda_attend_tile, const float *q, const void *keys, int key_stride, const void *values, int rows, int d,
                  int f16, float scale, float *state, float *out, float *scores)
 UNAVAILABLE_VOID(pagoda_attend_tile_heads, const float *q, int heads, const void *keys, int key_stride, const void *values,

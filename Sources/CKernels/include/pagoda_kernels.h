@@ -59,7 +59,7 @@ int pagoda_matvec(int type, const void *base, long row_bytes, int first, int las
 int pagoda_decode_row(int type, const void *w, int nblocks, int8_t *codes, float *scales16, float *mins32);
 float pagoda_dot_decoded(const int8_t *codes, const float *scales16, const float *mins32, const pagoda_q8_block *a, int nblocks);
 
-// Prefill products with AVX-512 VNNI (gemm.c).
+// Products of many tokens (prefill, decode batches) with AVX-512 VNNI or AVX2 (gemm.c).
 #define PAGODA_PANEL_BLOCK_BYTES 384
 
 // Bytes of the packed activations of `tokens` tokens of `nblocks` blocks each, and of the
@@ -78,9 +78,10 @@ void pagoda_pack_activation_tiles(const pagoda_q8_block *a, int tokens, int nblo
 int pagoda_unpack_row(int type, const void *w, int nblocks, uint8_t *codes, float *scales16, float *offsets16);
 
 // y[t·y_stride + r] = row r · token t for rows [first, last) and every packed token;
-// `scratch` holds pagoda_gemm_scratch_bytes(nblocks). 0 if the type has no kernel.
+// `scratch` holds pagoda_gemm_scratch_bytes(nblocks). With `vnni` 1 the AVX-512 VNNI kernel
+// (level 2), else the AVX2 one (level 1). 0 if the type has no kernel.
 int pagoda_gemm(int type, const void *base, long row_bytes, int first, int last, const void *panel, int tokens,
-                int nblocks, float *y, long y_stride, void *scratch);
+                int nblocks, float *y, long y_stride, void *scratch, int vnni);
 
 #endif
 

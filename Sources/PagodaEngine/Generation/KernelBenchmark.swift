@@ -69,10 +69,10 @@ public enum KernelBenchmark {
             var r = SeededRandom(seed: UInt64(type.rawValue))
             for i in 0..<(rows * rowBytes / 8) { data.storeBytes(of: r.next() & 0x3BFF_3BFF_3BFF_3BFF, toByteOffset: 8 * i, as: UInt64.self) }
             let matrix = try! QuantizedMatrix(name: "bench", type: type, rows: rows, columns: columns, base: data)
-            // As the engine runs them: mat-vec for one token; for many, the packed VNNI kernel
-            // (activations packed once) where the CPU has it.
+            // As the engine runs them: mat-vec for one token; for a prompt's many, the packed
+            // kernel (activations packed once), with VNNI or AVX2.
             func product(_ n: Int) {
-                let packed = n > 1 && KernelSet.current.hasVNNI
+                let packed = n > 1 && KernelSet.current.hasAVX2
                 if packed { QuantizedMatrix.packActivations(activations, tokens: n, columns: columns, into: panel) }
                 pool.run { part in
                     let range = (rows * part / parts)..<(rows * (part + 1) / parts)

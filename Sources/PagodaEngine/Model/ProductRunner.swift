@@ -23,6 +23,13 @@ final class ProductRunner: @unchecked Sendable {
     /// exact float products on dequantized rows.
     var quantizedActivations = true
 
+    /// Whether each input row is a different sequence's token (a decode step, the last rows
+    /// of a batch's segments), set by the caller before its products. Up to
+    /// `QuantizedMatrix.matvecBatchTokens` such rows take the mat-vec kernel per token, so
+    /// each gets exactly its single-token result; rows of one sequence's prompt always take
+    /// the packed product, so a prefix gives the same numbers whatever follows it.
+    var independentRows = false
+
     // The product in flight, read by every thread during `pool.run`.
     private var outputs: (Output?, Output?, Output?) = (nil, nil, nil)
     private var input: UnsafeMutablePointer<Float>
@@ -98,7 +105,8 @@ final class ProductRunner: @unchecked Sendable {
 
     private func path(_ output: Output) -> Path {
         guard output.matrix.hasIntegerDot && quantizedActivations else { return .float }
-        return tokens > QuantizedMatrix.matvecBatchTokens && KernelSet.current.hasVNNI ? .packed : .quantized
+        if tokens == 1 || (independentRows && tokens <= QuantizedMatrix.matvecBatchTokens) { return .quantized }
+        return KernelSet.current.hasAVX2 ? .packed : .quantized
     }
 
     private func forEachOutput(_ body: (Output) -> Void) {

@@ -161,6 +161,7 @@ final class Transformer: @unchecked Sendable {
         let T = rows.count
 
         let family = c.family, eps = c.rmsNormEpsilon
+        products.independentRows = segments.allSatisfy { $0.tokens.count == 1 }
         // Embedding lookup: x[t] = token_embd[token] (· the family's scale).
         var t = 0
         for segment in segments {
@@ -229,6 +230,7 @@ final class Transformer: @unchecked Sendable {
         for (i, t) in rows.enumerated() {
             Ops.rmsNorm(s.x + t * d, weight: weights.outputNorm, epsilon: config.rmsNormEpsilon, n: d, into: s.xb + i * d)
         }
+        products.independentRows = true  // one row per segment
         products.multiply(s.xb, tokens: rows.count, .init(matrix: weights.output, y: out, stride: config.vocabularySize))
     }
 }

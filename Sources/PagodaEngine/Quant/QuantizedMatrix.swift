@@ -66,13 +66,16 @@ public struct QuantizedMatrix: @unchecked Sendable {
 }
 
 extension QuantizedMatrix {
-    /// Up to this many tokens, with the VNNI kernels, `multiplyQuantized` runs the mat-vec
-    /// kernel per token on tiles of `matvecTileRows` rows (the weights cross memory once, and
-    /// each token's result is exactly its single-token one); past it, the packed product,
-    /// whose decoding of the weights costs about three single-token passes at any count.
-    /// Measured with 2–4 concurrent streams on both real models (`pagoda serve`): 3 is the
-    /// crossover.
+    /// Up to this many tokens of different sequences (a decode step) `multiplyQuantized`
+    /// runs the mat-vec kernel per token on tiles of `matvecTileRows` rows: the weights cross
+    /// memory once, and each token's result is exactly its single-token one. Past it, and for
+    /// several tokens of one prompt, the packed product (`multiplyPacked`), whose unpacking
+    /// of the weights costs about three single-token passes at any count up to eight.
+    /// Measured with `pagoda bench --parallel` (and 2–4 streams of `pagoda serve` on VNNI):
+    /// on Qwen2.5-Coder-0.5B with AVX2, 2 and 3 streams give 1.10× and 1.19× one stream this
+    /// way, 0.64× packed; 4 give 1.38× either way.
     public static let matvecBatchTokens = 3
+
     public static let matvecTileRows = 32
 
     /// Whether `multiplyQuantized` serves this matrix's type.
@@ -81,9 +84,10 @@ extension QuantizedMatrix {
     /// `y[t][r] = W[r] · a[t]` for activations already quantized (`columns / 32` blocks per
     /// token, one token after the other), over `rowRange`.
     ///
-    /// With several tokens and the AVX2 kernels, each row is decoded once into 8-bit codes
-    /// (`decoded` must hold `columns` bytes plus `columns / 8` floats) and then dotted with
-    /// every token, so the weight decoding is paid once per row, not once per token.
+    /// Up to `matvecBatchTokens` tokens with the SIMD kernels, the mat-vec kernel per token on
+    /// tiles of rows. More tokens (the engine gives those to `multiplyPacked`) decode each
+    /// row once into 8-bit codes (`decoded` must hold `columns` bytes plus `columns / 8`
+    /// floats) and dot it with every token.
     public func multiplyQuantized(
         _ a: UnsafePointer<pagoda_q8_block>, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int, rowRange: Range<Int>,
         decoded: UnsafeMutableRawPointer? = nil
@@ -95,11 +99,10 @@ extension QuantizedMatrix {
            pagoda_matvec(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound), a, Int32(blocks), y, vnni) != 0 {
             return
         }
-        // A few tokens (a decode batch) on the VNNI kernels: the mat-vec kernel once per token
-        // on a tile of rows small enough to stay in cache, so the weights cross memory once
-        // for all of them. (On AVX2 alone, the decoded rows below, as for prefill.) The call
-        // on an empty row range asks only whether the type has a mat-vec kernel.
-        if tokens > 1, tokens <= Self.matvecBatchTokens, KernelSet.current.hasVNNI, !rowRange.isEmpty,
+        // A few tokens (a decode batch): the mat-vec kernel once per token on a tile of rows
+        // small enough to stay in cache, so the weights cross memory once for all of them. The
+        // call on an empty row range asks only whether the type has a mat-vec kernel.
+        if tokens > 1, tokens <= Self.matvecBatchTokens, simd, !rowRange.isEmpty,
            pagoda_matvec(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.lowerBound), a, Int32(blocks), y, vnni) != 0 {
             var first = rowRange.lowerBound
             while first < rowRange.upperBound {
@@ -154,19 +157,21 @@ extension QuantizedMatrix {
         pagoda_pack_activation_tiles(a, Int32(tokens), Int32(columns / 32), Int32(range.lowerBound), Int32(range.upperBound), panel)
     }
 
-    /// `y[t][r] = W[r] · a[t]` over `rowRange` with the AVX-512 VNNI kernel, for activations
-    /// packed by `packActivations`. Rows are unpacked eight at a time into `scratch`
-    /// (`packedScratchBytes`); each weight byte is then used by every token from registers.
-    /// Requires `KernelSet.current.hasVNNI` and a type of `IntegerDot.types`: anything else
-    /// is a programming error and stops with a message (never a product left uncomputed).
+    /// `y[t][r] = W[r] · a[t]` over `rowRange` with the AVX-512 VNNI kernel, or the AVX2 one
+    /// (about half its integer throughput), for activations packed by `packActivations`. Rows
+    /// are unpacked eight at a time into `scratch` (`packedScratchBytes`); each weight byte is
+    /// then used by every token from registers. Requires `kernels.hasAVX2` (a set this CPU
+    /// runs) and a type of `IntegerDot.types`: anything else is a programming error and stops
+    /// with a message (never a product left uncomputed).
     public func multiplyPacked(
         _ panel: UnsafeRawPointer, tokens: Int, into y: UnsafeMutablePointer<Float>, yStride: Int, rowRange: Range<Int>,
-        scratch: UnsafeMutableRawPointer
+        scratch: UnsafeMutableRawPointer, kernels: KernelSet = .current
     ) {
         guard !rowRange.isEmpty else { return }
-        precondition(KernelSet.current.hasVNNI && hasIntegerDot, "the packed product needs the VNNI kernels and an integer-dot type, not \(type)")
+        precondition(kernels.hasAVX2 && kernels <= .cpuBest && hasIntegerDot,
+                     "the packed product needs the AVX2 or VNNI kernels and an integer-dot type, not \(kernels) and \(type)")
         let done = pagoda_gemm(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound),
-                               panel, Int32(tokens), Int32(columns / 32), y, yStride, scratch) != 0
+                               panel, Int32(tokens), Int32(columns / 32), y, yStride, scratch, kernels.hasVNNI ? 1 : 0) != 0
         precondition(done, "IntegerDot.types lists \(type), but the C kernels have no packed product for it")
     }
 }

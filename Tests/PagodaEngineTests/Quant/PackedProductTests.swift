@@ -2,8 +2,12 @@ import CKernels
 import XCTest
 @testable import PagodaEngine
 
-/// The AVX-512 VNNI prefill kernel (`QuantizedMatrix.multiplyPacked`) against the scalar
-/// integer dot products, for every type, on tile-unfriendly shapes.
+/// The packed product (`QuantizedMatrix.multiplyPacked`: prefill and decode batches), with
+/// the AVX-512 VNNI kernel and the AVX2 one, against the scalar integer dot products, for
+/// every type, on tile-unfriendly shapes.
+///
+/// The random weights use each format's whole code range, Q8_0's included (its AVX2 tile
+/// takes |q| · sign: a saturating vpmaddubsw would show here).
 final class PackedProductTests: XCTestCase {
     /// A `rows × columns` matrix of `type` built from random weights, row after row.
     static func matrix(_ type: GGMLType, rows: Int, columns: Int, seed: UInt32) throws -> [UInt8] {
@@ -25,7 +29,14 @@ final class PackedProductTests: XCTestCase {
     }
 
     func testPackedProductsMatchTheScalarDotProducts() throws {
-        try XCTSkipUnless(KernelSet.current.hasVNNI, "this CPU has no AVX-512 VNNI: prefill uses the AVX2 or scalar path")
+        let sets = KernelSet.runnable.filter(\.hasAVX2)
+        try XCTSkipIf(sets.isEmpty, "this CPU has neither AVX2 nor AVX-512 VNNI: products run on the scalar path")
+        for kernels in sets {
+            try checkPackedProducts(kernels)
+        }
+    }
+
+    func checkPackedProducts(_ kernels: KernelSet) throws {
         for type in IntegerDot.types.sorted(by: { $0.rawValue < $1.rawValue }) {
             let columns = type.blockSize == 256 ? 768 : 416
             let rows = 21  // two full tiles of 8 and a partial one
@@ -43,7 +54,7 @@ final class PackedProductTests: XCTestCase {
                         defer { panel.deallocate(); scratch.deallocate() }
                         act.withUnsafeBufferPointer { QuantizedMatrix.packActivations($0.baseAddress!, tokens: tokens, columns: columns, into: panel) }
                         for range in ranges {
-                            m.multiplyPacked(panel, tokens: tokens, into: &y, yStride: stride, rowRange: range, scratch: scratch)
+                            m.multiplyPacked(panel, tokens: tokens, into: &y, yStride: stride, rowRange: range, scratch: scratch, kernels: kernels)
                         }
                     }
                     for t in 0..<tokens {
@@ -54,7 +65,7 @@ final class PackedProductTests: XCTestCase {
                                 }
                             }
                             XCTAssertEqual(y[t * stride + r], expected, accuracy: 2e-5 * max(1, abs(expected)) * Float(columns / 32),
-                                           "\(type) row \(r) token \(t) of \(tokens)")
+                                           "\(kernels): \(type) row \(r) token \(t) of \(tokens)")
                         }
                         for r in rows..<stride { XCTAssertTrue(y[t * stride + r].isNaN, "\(type) wrote past its rows") }
                     }
@@ -64,7 +75,7 @@ final class PackedProductTests: XCTestCase {
     }
 
     func testUnpackedRowsDequantizeToTheSameWeights() throws {
-        try XCTSkipUnless(KernelSet.current.hasVNNI, "this CPU has no AVX-512 VNNI: prefill uses the AVX2 or scalar path")
+        try XCTSkipUnless(KernelSet.cpuBest.hasAVX2, "this CPU has no AVX2: products run on the scalar path")
         // With every activation 1 (d = 1, q = 1), Σ of w over 16 columns = scale · Σ code +
         // offset · 16: check the unpacked form against the dequantized weights.
         for type in IntegerDot.types.sorted(by: { $0.rawValue < $1.rawValue }) {
