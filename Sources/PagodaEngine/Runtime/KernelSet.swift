@@ -7,9 +7,9 @@ import Foundation
 /// scalar twin, and the tests compare them on random inputs.
 ///
 /// - `scalar`: portable Swift and C, on any CPU (aarch64 included).
-/// - `avx2`: AVX2 + FMA + F16C (x86-64-v3).
-/// - `avx512vnni`: also AVX-512 F/BW/VL and VNNI (`vpdpbusd`): the packed prefill product
-///   and the mat-vec dot products except Q8_0's.
+/// - `avx2`: AVX2 + FMA + F16C (x86-64-v3), the packed product of many tokens included.
+/// - `avx512vnni`: also AVX-512 F/BW/VL and VNNI (`vpdpbusd`): the packed product and the
+///   mat-vec dot products except Q8_0's, on `vpdpbusd`.
 ///
 /// `PAGODA_KERNELS=scalar|avx2|avx512vnni` caps the choice at a lesser set (never above what
 /// the CPU has); any other value is reported once on stderr and ignored.
@@ -54,9 +54,9 @@ public enum KernelSet: Int, Comparable, CaseIterable, Sendable, CustomStringConv
     public var description: String { name }
 
     /// AVX2 + FMA + F16C kernels: float products, activation quantization, attention, f16
-    /// conversion, SwiGLU, and the integer dots' 256-bit forms.
+    /// conversion, SwiGLU, the integer dots' 256-bit forms and the packed product.
     public var hasAVX2: Bool { self >= .avx2 }
-    /// The AVX-512 VNNI integer dots and the packed prefill product.
+    /// The AVX-512 VNNI integer dots and packed product.
     public var hasVNNI: Bool { self >= .avx512vnni }
 
     public static func < (a: KernelSet, b: KernelSet) -> Bool { a.rawValue < b.rawValue }
