@@ -111,12 +111,14 @@ final class Scheduler: @unchecked Sendable {
         let cache = engine.model.cache
         let blockTokens = cache.layout.blockTokens
         // A waiting request (new, or preempted) resumes when the pool has room for its tokens,
-        // or when nothing else runs; resuming asks the cache what it still holds.
+        // or when nothing else runs; resuming asks the cache what it still holds. Room given
+        // to one resumed in this step is not offered to the next.
+        var promised = 0
         for r in active where r.needsPrepare {
             // A second request on a sequence waits until the first has ended.
             guard !active.contains(where: { $0 !== r && $0.sequence == r.sequence && (!$0.needsPrepare || $0.order < r.order) }) else { continue }
             let othersRun = active.contains { !$0.needsPrepare && $0 !== r }
-            let room = cache.pool.freeCount * blockTokens
+            let room = cache.pool.freeCount * blockTokens - promised
             guard !othersRun || room >= r.tokens.count + blockTokens else { continue }
             do {
                 r.computed = try cache.prepare(r.sequence, context: r.tokens)
@@ -124,6 +126,7 @@ final class Scheduler: @unchecked Sendable {
                 finish(r, .failed("\(error)"), engine)
                 continue
             }
+            promised += r.uncomputed + blockTokens
             r.needsPrepare = false
             if !r.prepared {
                 r.prepared = true
@@ -151,15 +154,17 @@ final class Scheduler: @unchecked Sendable {
                 break
             } catch KVCacheError.outOfBlocks(let needed, let free, let b) {
                 if !makeRoom(engine) {
-                    // Only the oldest request holds blocks. If it is in this pass, it alone
-                    // does not fit the pool; the others wait for it.
+                    // Nothing is left to preempt: no request but the oldest holds blocks. The
+                    // others in this pass wait for it; the oldest fails only when it was
+                    // alone in the pass, so it alone does not fit the pool.
                     let oldest = active.min { $0.order < $1.order }
-                    for (r, _) in batch {
-                        if r === oldest {
-                            finish(r, .failed("\(KVCacheError.outOfBlocks(needed: needed, free: free, blockTokens: b))"), engine)
-                        } else {
-                            r.needsPrepare = true
-                        }
+                    for (r, _) in batch where r !== oldest {
+                        try? cache.truncate(r.sequence, to: 0)
+                        r.computed = 0
+                        r.needsPrepare = true
+                    }
+                    if batch.count == 1, let only = batch.first?.request, only === oldest {
+                        finish(only, .failed("\(KVCacheError.outOfBlocks(needed: needed, free: free, blockTokens: b))"), engine)
                     }
                 }
                 batch.removeAll { entry in entry.request.needsPrepare || !active.contains { $0 === entry.request } }

@@ -61,9 +61,14 @@ final class SchedulerTests: XCTestCase {
         return replies
     }
 
-    func together(_ e: Engine, _ prompts: [[TokenID]], maxTokens: Int) async throws -> [Reply] {
+    /// Runs all at once. With `arrivingInOneStep`, the engine's queue is held until every
+    /// request is queued, so the loop admits them all in its first step.
+    func together(_ e: Engine, _ prompts: [[TokenID]], maxTokens: Int, arrivingInOneStep: Bool = false) async throws -> [Reply] {
+        let held = DispatchSemaphore(value: 0)
+        if arrivingInOneStep { e.queue.async { held.wait() } }
         let requests = prompts.map { request(e, $0, maxTokens: maxTokens) }
         let streams = requests.map { e.generate($0) }
+        if arrivingInOneStep { held.signal() }
         return try await withThrowingTaskGroup(of: (Int, Reply).self) { group in
             for i in requests.indices { group.addTask { (i, try await Self.reply(e, requests[i], streams[i])) } }
             var out = [Reply?](repeating: nil, count: requests.count)
@@ -97,6 +102,24 @@ final class SchedulerTests: XCTestCase {
         XCTAssertEqual(got, expected)
         XCTAssertGreaterThan(e.counters().preemptions, 0, "the pool was too small for all six at once")
         XCTAssertEqual(e.counters().requestsFinished, 6)
+    }
+
+    /// Requests that reach the loop in the same step, into a pool too small for all of them
+    /// (8 blocks of 16): a 70-token prompt and two of 40. Each resumed request takes its room
+    /// from what the step has left, so the second pass does not ask for 10 blocks and fail the
+    /// oldest, which alone fits.
+    func testRequestsArrivingInOneStepIntoASmallPoolAllFinish() async throws {
+        var rng = XorShift32(seed: 9)
+        let ps = [70, 40, 40].map { n in (0..<n).map { _ in TokenID(rng.nextInt(1..<80)) } }
+        let expected = try await alone(ps, maxTokens: 20)
+        let e = try engine(kvBlocks: 8)
+        let got = try await together(e, ps, maxTokens: 20, arrivingInOneStep: true)
+        XCTAssertEqual(got, expected)
+        for reply in got {
+            if case .failed(let why)? = reply.reason { XCTFail("a request failed: \(why)") }
+        }
+        XCTAssertEqual(e.counters().requestsFinished, 3)
+        XCTAssertEqual(e.counters().running + e.counters().waiting, 0)
     }
 
     func testACancelledRequestLeavesTheOthersAlone() async throws {
