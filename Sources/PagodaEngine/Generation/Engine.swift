@@ -134,7 +134,7 @@ public final class Engine: @unchecked Sendable {
     /// Logits after each of `ids` in a new conversation of its own, released afterwards:
     /// `each` gets every row with its index (valid only during the call), and the last row
     /// is returned. For comparisons with other engines (`pagoda logits`) and scoring. Runs
-    /// on the engine's queue, after any generation in flight, and blocks the caller (so it
+    /// on the engine's queue, after the generations running, and blocks the caller (so it
     /// must not be called from `each` or another callback on that queue).
     public func logits(of ids: [TokenID], each: ((Int, UnsafeBufferPointer<Float>) -> Void)? = nil) throws -> [Float] {
         try queue.sync {

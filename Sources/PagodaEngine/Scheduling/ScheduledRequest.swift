@@ -3,8 +3,9 @@ import Foundation
 /// One generation as the scheduler runs it (after vLLM v1's `Request`): the tokens its
 /// sequence must hold and how many of them are computed. Prefill and decode are one step,
 /// "compute the uncomputed tail", so a prompt's chunk and other requests' next tokens share
-/// a forward pass. Touched only on the engine's queue.
-final class ScheduledRequest {
+/// a forward pass. Touched by the scheduler's prompt queue until it is put in the inbox
+/// (under the scheduler's lock), then only on the engine's queue.
+final class ScheduledRequest: @unchecked Sendable {
     var request: Engine.Request
     let stop: StopSignal
     let emit: (GenerationEvent) -> Void
@@ -13,6 +14,8 @@ final class ScheduledRequest {
     let order: Int
     var sequence: SequenceID { request.sequence }
 
+    /// The prompt as prepared before admission (rendered, tokenized, fitted), until admitted.
+    var report: PromptReport?
     /// The prompt followed by every sampled token that is to be fed back.
     var tokens: [TokenID] = []
     var promptCount = 0

@@ -13,6 +13,8 @@ import Foundation
 final class Scheduler: @unchecked Sendable {
     private let lock = NSLock()
     private var inbox: [ScheduledRequest] = []
+    /// Requests submitted whose prompts are still being prepared (counted as waiting).
+    private var preparing = 0
     private var looping = false
     private var nextOrder = 0
     private var counters = EngineCounters()
@@ -22,20 +24,33 @@ final class Scheduler: @unchecked Sendable {
     /// those released meanwhile, freed when their request ends.
     private var busy: [SequenceID: StopSignal] = [:]
     private var releaseWhenDone: Set<SequenceID> = []
+    /// Renders and tokenizes prompts, one at a time in submission order, beside the engine's
+    /// queue: a huge paste (seconds of tokenizing) delays the requests behind it, never the
+    /// steps of those already running. (Internal for tests, which hold it.)
+    let prompts = DispatchQueue(label: "pagoda.engine.prompts", qos: .userInitiated)
 
-    /// Queues `request`; starts the loop on `engine`'s queue if it is not running.
+    /// Queues `request`: its prompt is prepared on `prompts`, then it joins the loop on
+    /// `engine`'s queue (started if it is not running).
     func submit(_ request: Engine.Request, stop: StopSignal, engine: Engine,
                 emit: @escaping (GenerationEvent) -> Void, close: @escaping () -> Void) {
         lock.lock()
         let r = ScheduledRequest(request, tokenizer: engine.tokenizer, stop: stop, order: nextOrder, emit: emit, close: close)
         nextOrder += 1
-        inbox.append(r)
         busy[request.sequence] = stop
         counters.waiting += 1
-        let start = !looping
-        looping = true
+        preparing += 1
         lock.unlock()
-        if start { engine.queue.async { self.loop(engine) } }
+        prompts.async {
+            // A request stopped before its turn here (a client gone) is not prepared.
+            if !r.stop.isCancelled { r.report = engine.preparePrompt(&r.request) }
+            self.lock.lock()
+            self.preparing -= 1
+            self.inbox.append(r)
+            let start = !self.looping
+            self.looping = true
+            self.lock.unlock()
+            if start { engine.queue.async { self.loop(engine) } }
+        }
     }
 
     /// For `Engine.release`: when a request runs on `id`, stops it and frees the sequence
@@ -82,10 +97,14 @@ final class Scheduler: @unchecked Sendable {
 
     // MARK: - Admission
 
-    /// Renders and tokenizes the prompt (on the queue), reports it, and refuses what can
-    /// never run: an empty prompt, one past the context or the whole pool.
+    /// Reports the prepared prompt and refuses what can never run: an empty prompt, one past
+    /// the context or the whole pool. One stopped before it was prepared ends cancelled.
     private func admit(_ r: ScheduledRequest, _ engine: Engine) {
-        let report = engine.preparePrompt(&r.request)
+        guard let report = r.report else {
+            active.append(r)
+            return finish(r, .cancelled, engine)
+        }
+        r.report = nil
         r.emit(.prompt(report))
         r.tokens = report.tokens
         r.promptCount = report.tokens.count
@@ -290,7 +309,7 @@ final class Scheduler: @unchecked Sendable {
         let running = active.filter { !$0.needsPrepare }.count, waiting = active.count - running
         lock.lock()
         counters.running = running
-        counters.waiting = waiting + inbox.count
+        counters.waiting = waiting + inbox.count + preparing
         lock.unlock()
     }
 }

@@ -68,7 +68,10 @@ final class SchedulerTests: XCTestCase {
         if arrivingInOneStep { e.queue.async { held.wait() } }
         let requests = prompts.map { request(e, $0, maxTokens: maxTokens) }
         let streams = requests.map { e.generate($0) }
-        if arrivingInOneStep { held.signal() }
+        if arrivingInOneStep {
+            e.scheduler.prompts.sync {}  // every prompt prepared and in the inbox
+            held.signal()
+        }
         return try await withThrowingTaskGroup(of: (Int, Reply).self) { group in
             for i in requests.indices { group.addTask { (i, try await Self.reply(e, requests[i], streams[i])) } }
             var out = [Reply?](repeating: nil, count: requests.count)
@@ -119,6 +122,30 @@ final class SchedulerTests: XCTestCase {
             if case .failed(let why)? = reply.reason { XCTFail("a request failed: \(why)") }
         }
         XCTAssertEqual(e.counters().requestsFinished, 3)
+        XCTAssertEqual(e.counters().running + e.counters().waiting, 0)
+    }
+
+    /// A prompt still being prepared (a huge paste takes seconds to tokenize) holds up no
+    /// running request: with the prompt queue held, the first request runs to its end while
+    /// the second waits, then the second gets the reply it gets alone.
+    func testAPromptBeingPreparedHoldsUpNoRunningRequest() async throws {
+        let ps = prompts(2)
+        let expected = try await alone(ps, maxTokens: 12)
+        let e = try engine(kvBlocks: 64)
+        let first = request(e, ps[0], maxTokens: 12)
+        let firstStream = e.generate(first)
+        e.scheduler.prompts.sync {}
+        let held = DispatchSemaphore(value: 0)
+        e.scheduler.prompts.async { held.wait() }  // stands for a long tokenization
+        let second = request(e, ps[1], maxTokens: 12)
+        let secondStream = e.generate(second)
+        let a = try await Self.reply(e, first, firstStream)
+        XCTAssertEqual(a, expected[0])
+        XCTAssertEqual(e.counters().waiting, 1, "the second is still being prepared")
+        XCTAssertEqual(e.counters().running, 0)
+        held.signal()
+        let b = try await Self.reply(e, second, secondStream)
+        XCTAssertEqual(b, expected[1])
         XCTAssertEqual(e.counters().running + e.counters().waiting, 0)
     }
 
