@@ -13,10 +13,17 @@ struct ChatCompletionStream {
     let server: RemoteServer
     let model: String
     let request: ReplyRequest
+    /// The server's kind, when known: it decides how a reply is continued.
+    var kind: ServerReport.Kind?
 
     /// The request body: the conversation and the sampling settings every OpenAI-compatible
     /// server takes; `top_k` and `min_p` only when changed from their defaults (llama-server
     /// and vLLM read them, others ignore them).
+    ///
+    /// A conversation ending with an assistant message (`/continue`) asks for more of that
+    /// reply. `pagoda serve`, llama-server and Ollama continue a last assistant message by
+    /// themselves; vLLM would close it and open a new one unless told with
+    /// `continue_final_message` (and no generation prompt), which only it reads.
     func body() throws -> Data {
         let p = request.settings.sampling
         var json: [String: Any] = [
@@ -32,6 +39,10 @@ struct ChatCompletionStream {
         let defaults = SamplingParameters()
         if p.topK != defaults.topK { json["top_k"] = p.topK }
         if p.minP != defaults.minP { json["min_p"] = Double(p.minP) }
+        if kind == .vllm, request.messages.last?.role == .assistant {
+            json["continue_final_message"] = true
+            json["add_generation_prompt"] = false
+        }
         return try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
     }
 

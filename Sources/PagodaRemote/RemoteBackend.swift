@@ -9,7 +9,9 @@ import PagodaTUI
 public final class RemoteBackend: ChatBackend {
     let server: RemoteServer
     public let model: ModelInfo
-    private let kind: ServerReport.Kind?
+    /// The server's kind: found at `connect`, or by the first turn that reaches a server
+    /// unreachable then.
+    private let kind: LockedValue<ServerReport.Kind?>
     private let connectProblem: String?
     /// The model the requests name: given, or the server's first; nil until a server that
     /// could not be reached at start answers (each turn asks again).
@@ -46,7 +48,7 @@ public final class RemoteBackend: ChatBackend {
         self.server = server
         self.model = model
         modelName = LockedValue(name)
-        self.kind = kind
+        self.kind = LockedValue(kind)
         connectProblem = problem
     }
 
@@ -55,7 +57,7 @@ public final class RemoteBackend: ChatBackend {
     }
 
     public var startNotices: [String] {
-        kind.map { ["replies come from \($0.rawValue) at \(server.address), model \(model.name)"] } ?? []
+        kind.value.map { ["replies come from \($0.rawValue) at \(server.address), model \(model.name)"] } ?? []
     }
 
     public var startProblems: [String] { connectProblem.map { [$0] } ?? [] }
@@ -67,7 +69,7 @@ public final class RemoteBackend: ChatBackend {
     public func kvSnapshot() -> KVCacheSnapshot? { nil }
 
     public func generate(_ request: ReplyRequest, stop: StopSignal) -> AsyncStream<GenerationEvent> {
-        let server = self.server, modelName = self.modelName
+        let server = self.server, modelName = self.modelName, knownKind = self.kind
         return AsyncStream(bufferingPolicy: .unbounded) { continuation in
             let work = Task {
                 var name = modelName.value
@@ -81,7 +83,12 @@ public final class RemoteBackend: ChatBackend {
                         return
                     }
                 }
-                await ChatCompletionStream(server: server, model: name ?? "default", request: request).run { continuation.yield($0) }
+                // Only a continued reply needs the kind (see ChatCompletionStream.body).
+                if knownKind.value == nil, request.messages.last?.role == .assistant {
+                    knownKind.value = try? await ServerProbe(server: server).detect()
+                }
+                let stream = ChatCompletionStream(server: server, model: name ?? "default", request: request, kind: knownKind.value)
+                await stream.run { continuation.yield($0) }
                 continuation.finish()
             }
             // Esc sets `stop`: the request is cancelled, its connection closed, and the
@@ -105,7 +112,7 @@ public final class RemoteBackend: ChatBackend {
     /// The server's figures now and every `readingInterval`; its kind is found again while
     /// it could not be reached.
     public func reports() -> AsyncStream<BackendReport> {
-        let probe = ServerProbe(server: server), known = kind, address = server.address
+        let probe = ServerProbe(server: server), known = kind.value, address = server.address
         return AsyncStream(bufferingPolicy: .bufferingNewest(4)) { continuation in
             let task = Task {
                 var kind = known

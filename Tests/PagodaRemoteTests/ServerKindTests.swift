@@ -31,8 +31,11 @@ final class ServerKindTests: XCTestCase {
         return events.map { "data: \($0)\n\n" }.joined() + "data: [DONE]\n\n"
     }
 
-    static func router(_ kind: Kind) -> Router<BasicRequestContext> {
-        let router = Router()
+    /// The chat-completion bodies the stand-ins were sent, latest last.
+    let received = LockedValue<[Data]>([])
+
+    func router(_ kind: Kind) -> Router<BasicRequestContext> {
+        let router = Router(), received = self.received
         @Sendable func text(_ body: String, _ type: String = "application/json") -> Response {
             Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
@@ -40,7 +43,11 @@ final class ServerKindTests: XCTestCase {
             text(kind == .vllm ? #"{"object":"list","data":[{"id":"Qwen/Qwen3-0.6B","object":"model","max_model_len":40960}]}"#
                                : #"{"object":"list","data":[{"id":"served-model","object":"model"}]}"#)
         }
-        router.post("v1/chat/completions") { _, _ in text(stream(kind), "text/event-stream") }
+        router.post("v1/chat/completions") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            received.value.append(Data(body.readableBytesView))
+            return text(Self.stream(kind), "text/event-stream")
+        }
         switch kind {
         case .llamaServer:
             router.get("props") { _, _ in text(#"{"default_generation_settings":{"n_ctx":8192},"total_slots":2}"#) }
@@ -61,13 +68,44 @@ final class ServerKindTests: XCTestCase {
         var logger = Logger(label: "fake")
         logger.logLevel = .critical
         let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(router: Self.router(kind), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        let app = Application(router: router(kind), configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) }, logger: logger)
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         defer { task.cancel() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw CancellationError() }
         try await body("http://127.0.0.1:\(port)/v1")
+    }
+
+    /// `/continue`: the conversation ends with the reply so far. vLLM is told to continue it
+    /// (it would otherwise close it and start another); the others continue a last assistant
+    /// message by themselves and are sent the conversation alone.
+    func testAContinuedReplyIsContinuedOnEveryKind() async throws {
+        for kind in [Kind.vllm, .llamaServer, .ollama] {
+            try await withServer(kind) { url in
+                let backend = try await RemoteBackend.connect(url: url, apiKey: nil, model: nil)
+                let messages = [ChatMessage(.user, "Capital of France?"), ChatMessage(.assistant, "The capital")]
+                _ = await RemoteBackendTests.collect(backend.generate(ReplyRequest(sequence: nil, messages: messages, settings: ChatSettings()),
+                                                                      stop: StopSignal()))
+                let sent = try XCTUnwrap(JSONSerialization.jsonObject(with: XCTUnwrap(received.value.last)) as? [String: Any])
+                let roles = (sent["messages"] as? [[String: Any]])?.compactMap { $0["role"] as? String }
+                XCTAssertEqual(roles, ["user", "assistant"], "\(kind)")
+                XCTAssertEqual((sent["messages"] as? [[String: Any]])?.last?["content"] as? String, "The capital")
+                if kind == .vllm {
+                    XCTAssertEqual(sent["continue_final_message"] as? Bool, true)
+                    XCTAssertEqual(sent["add_generation_prompt"] as? Bool, false)
+                } else {
+                    XCTAssertNil(sent["continue_final_message"], "\(kind)")
+                    XCTAssertNil(sent["add_generation_prompt"], "\(kind)")
+                }
+            }
+        }
+        // A new turn on vLLM is an ordinary request.
+        try await withServer(.vllm) { url in
+            _ = try await turn(url)
+            let sent = try XCTUnwrap(JSONSerialization.jsonObject(with: XCTUnwrap(received.value.last)) as? [String: Any])
+            XCTAssertNil(sent["continue_final_message"])
+        }
     }
 
     /// Connects, takes one turn and one reading of the figures.
