@@ -8,7 +8,8 @@
 // (broadcast) with four codes of each of the eight tokens (one per 32-bit lane). An 8 × 8
 // (rows × tokens) tile of results stays in registers for the whole row: per 32 columns
 // 64 vpdpbusd, then per row one int → float conversion and two fused multiply-adds. Without
-// VNNI, each vpdpbusd becomes vpmaddubsw + vpmaddwd (see tile_8x8_avx2).
+// VNNI, each vpdpbusd becomes vpmaddubsw + vpmaddwd (see tile_8x8_avx2), and Q8_0 rows are
+// read in place instead of unpacked (see gemm_q8_0_avx2).
 
 #include "pagoda_kernels.h"
 #include "simd_helpers.h"
@@ -184,12 +185,9 @@ VNNI static inline void tile_8x8(const uint8_t *codes, const float *scales, cons
 
 // The same tile with AVX2 alone: vpmaddubsw multiplies pairs of unsigned codes and signed
 // activation bytes into 16-bit sums and vpmaddwd adds pairs of those into the 32-bit lanes
-// (two instructions for vpdpbusd's one). Codes of 0…63 (every type but Q8_0) let two
-// vpmaddubsw results add in 16 bits before widening: |Σ| ≤ 4 · 63 · 128 < 2^15. Q8_0's
-// codes (q + 128) would saturate, so with `signed8` the tile takes the signed q back and
-// multiplies |q| by y with q's sign (llama.cpp's trick: exact for |q| ≤ 127, which Q8_0
-// quantizers write; a hostile −128 gives a wrong sum, never undefined behaviour), and the
-// offset term, which undid the +128, is left out.
+// (two instructions for vpdpbusd's one). Codes of 0…63 (every type but Q8_0, which has a
+// tile of its own below) let two vpmaddubsw results add in 16 bits before widening:
+// |Σ| ≤ 4 · 63 · 128 < 2^15.
 //
 // Defined twice from one body: on 256-bit registers for a tile of eight tokens, and on
 // 128-bit ones for the first four only (a decode batch of 2–4 tokens, a prefill's last
@@ -197,11 +195,11 @@ VNNI static inline void tile_8x8(const uint8_t *codes, const float *scales, cons
 // result does not depend on how many others share its tile. VI/VF are the integer and
 // float vector types, P the intrinsics' prefix, LOADI an integer load.
 #define PAGODA_CAT(a, b) a##b
-#define PAGODA_DEFINE_TILE_AVX2(name, VI, VF, P, LOADI, XORI)                                                          \
+#define PAGODA_DEFINE_TILE_AVX2(name, VI, VF, P, LOADI)                                                                \
     TARGET __attribute__((always_inline)) static inline void name(                                                     \
         const uint8_t *codes, const float *scales, const float *offsets, long code_stride, long scale_stride,          \
-        const panel_block *pb, int nblocks, int per16, int signed8, float out[8][8]) {                                 \
-        const VI ones = PAGODA_CAT(P, set1_epi16)(1), flip = PAGODA_CAT(P, set1_epi8)((char)0x80);                     \
+        const panel_block *pb, int nblocks, int per16, float out[8][8]) {                                              \
+        const VI ones = PAGODA_CAT(P, set1_epi16)(1);                                                                  \
         VF acc[8];                                                                                                     \
         for (int r = 0; r < 8; r++) acc[r] = PAGODA_CAT(P, setzero_ps)();                                              \
         for (int b = 0; b < nblocks; b++, pb++) {                                                                      \
@@ -218,41 +216,27 @@ VNNI static inline void tile_8x8(const uint8_t *codes, const float *scales, cons
                         int32_t c0, c1;                                                                                \
                         memcpy(&c0, c, 4);                                                                             \
                         memcpy(&c1, c + 4, 4);                                                                         \
-                        VI w0 = PAGODA_CAT(P, set1_epi32)(c0), w1 = PAGODA_CAT(P, set1_epi32)(c1), sums;               \
-                        if (signed8) {                                                                                 \
-                            w0 = XORI(w0, flip);                                                                       \
-                            w1 = XORI(w1, flip);                                                                       \
-                            sums = PAGODA_CAT(P, add_epi32)(                                                           \
-                                PAGODA_CAT(P, madd_epi16)(PAGODA_CAT(P, maddubs_epi16)(PAGODA_CAT(P, sign_epi8)(w0, w0),  \
-                                                                                    PAGODA_CAT(P, sign_epi8)(y0, w0)), \
-                                                          ones),                                                       \
-                                PAGODA_CAT(P, madd_epi16)(PAGODA_CAT(P, maddubs_epi16)(PAGODA_CAT(P, sign_epi8)(w1, w1),  \
-                                                                                    PAGODA_CAT(P, sign_epi8)(y1, w1)), \
-                                                          ones));                                                      \
-                        } else {                                                                                       \
-                            sums = PAGODA_CAT(P, madd_epi16)(PAGODA_CAT(P, add_epi16)(PAGODA_CAT(P, maddubs_epi16)(w0, y0),  \
-                                                                                    PAGODA_CAT(P, maddubs_epi16)(w1, y1)), \
-                                                             ones);                                                    \
-                        }                                                                                              \
+                        const VI w0 = PAGODA_CAT(P, set1_epi32)(c0), w1 = PAGODA_CAT(P, set1_epi32)(c1);               \
+                        const VI sums = PAGODA_CAT(P, madd_epi16)(PAGODA_CAT(P, add_epi16)(PAGODA_CAT(P, maddubs_epi16)(w0, y0), \
+                                                                                          PAGODA_CAT(P, maddubs_epi16)(w1, y1)), \
+                                                                  ones);                                               \
                         dots[r] = PAGODA_CAT(P, add_epi32)(dots[r], sums);                                             \
                     }                                                                                                  \
                 }                                                                                                      \
                 const VF sums = PAGODA_CAT(P, loadu_ps)(per16 ? (half ? pb->s_high : pb->s_low) : pb->s);              \
                 for (int r = 0; r < 8; r++) {                                                                          \
                     const VF weight = PAGODA_CAT(P, mul_ps)(PAGODA_CAT(P, set1_ps)(scales[r * scale_stride + 2 * b + half]), d); \
+                    const VF offset = PAGODA_CAT(P, set1_ps)(offsets[r * scale_stride + 2 * b + half]);                \
                     acc[r] = PAGODA_CAT(P, fmadd_ps)(PAGODA_CAT(P, cvtepi32_ps)(dots[r]), weight, acc[r]);             \
-                    if (!signed8) {                                                                                    \
-                        const VF offset = PAGODA_CAT(P, set1_ps)(offsets[r * scale_stride + 2 * b + half]);            \
-                        acc[r] = PAGODA_CAT(P, fmadd_ps)(offset, sums, acc[r]);                                        \
-                    }                                                                                                  \
+                    acc[r] = PAGODA_CAT(P, fmadd_ps)(offset, sums, acc[r]);                                            \
                 }                                                                                                      \
             }                                                                                                          \
         }                                                                                                              \
         for (int r = 0; r < 8; r++) PAGODA_CAT(P, storeu_ps)(out[r], acc[r]);                                          \
     }
 
-PAGODA_DEFINE_TILE_AVX2(tile_8x8_avx2, __m256i, __m256, _mm256_, _mm256_loadu_si256, _mm256_xor_si256)
-PAGODA_DEFINE_TILE_AVX2(tile_8x4_avx2, __m128i, __m128, _mm_, _mm_loadu_si128, _mm_xor_si128)
+PAGODA_DEFINE_TILE_AVX2(tile_8x8_avx2, __m256i, __m256, _mm256_, _mm256_loadu_si256)
+PAGODA_DEFINE_TILE_AVX2(tile_8x4_avx2, __m128i, __m128, _mm_, _mm_loadu_si128)
 
 // The row loop both instruction sets share: eight rows unpacked into `scratch`, then every
 // tile of eight tokens against them; TILE(tile, count, out) leaves row r · token i in
@@ -295,16 +279,85 @@ VNNI static int gemm_vnni(int type, const void *base, long row_bytes, int first,
     PAGODA_GEMM_ROWS(tile_8x8(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, out))
 }
 
+// Q8_0 on AVX2, read in place: its codes are bytes already, so the tile broadcasts them
+// straight from the weight rows and only the scales are converted (unpacking would copy the
+// whole matrix once more per product: 146 MB for Qwen2.5-0.5B's output). vpmaddubsw takes
+// |q| and each token's bytes with q's sign, exact for every code: activations stay within
+// ±127, so a pair's sum is at most 2 · 128 · 127 < 2^15. Defined on 256-bit and 128-bit
+// registers like the tile above.
+#define PAGODA_DEFINE_TILE_Q8_0(name, VI, VF, P, LOADI)                                                               \
+    TARGET __attribute__((always_inline)) static inline void name(const uint8_t *const rows[8], const float *scales,   \
+                                                                  long scale_stride, const panel_block *pb, int nblocks, \
+                                                                  float out[8][8]) {                                  \
+        const VI ones = PAGODA_CAT(P, set1_epi16)(1);                                                                  \
+        VF acc[8];                                                                                                     \
+        for (int r = 0; r < 8; r++) acc[r] = PAGODA_CAT(P, setzero_ps)();                                              \
+        for (int b = 0; b < nblocks; b++, pb++) {                                                                      \
+            const VF d = PAGODA_CAT(P, loadu_ps)(pb->d);                                                               \
+            VI dots[8];                                                                                                \
+            for (int r = 0; r < 8; r++) dots[r] = PAGODA_CAT(P, set1_epi32)(0);                                        \
+            for (int k = 0; k < 8; k += 2) {                                                                           \
+                const VI y0 = LOADI((const VI *)pb->codes[k]), y1 = LOADI((const VI *)pb->codes[k + 1]);               \
+                for (int r = 0; r < 8; r++) {                                                                          \
+                    const uint8_t *c = rows[r] + (long)sizeof(block_q8_0) * b + 2 + 4 * k;                             \
+                    int32_t c0, c1;                                                                                    \
+                    memcpy(&c0, c, 4);                                                                                 \
+                    memcpy(&c1, c + 4, 4);                                                                             \
+                    const VI w0 = PAGODA_CAT(P, set1_epi32)(c0), w1 = PAGODA_CAT(P, set1_epi32)(c1);                   \
+                    const VI p0 = PAGODA_CAT(P, maddubs_epi16)(PAGODA_CAT(P, abs_epi8)(w0), PAGODA_CAT(P, sign_epi8)(y0, w0)); \
+                    const VI p1 = PAGODA_CAT(P, maddubs_epi16)(PAGODA_CAT(P, abs_epi8)(w1), PAGODA_CAT(P, sign_epi8)(y1, w1)); \
+                    dots[r] = PAGODA_CAT(P, add_epi32)(dots[r], PAGODA_CAT(P, add_epi32)(PAGODA_CAT(P, madd_epi16)(p0, ones), \
+                                                                                       PAGODA_CAT(P, madd_epi16)(p1, ones))); \
+                }                                                                                                      \
+            }                                                                                                          \
+            for (int r = 0; r < 8; r++) {                                                                              \
+                const VF weight = PAGODA_CAT(P, mul_ps)(PAGODA_CAT(P, set1_ps)(scales[r * scale_stride + b]), d);      \
+                acc[r] = PAGODA_CAT(P, fmadd_ps)(PAGODA_CAT(P, cvtepi32_ps)(dots[r]), weight, acc[r]);                 \
+            }                                                                                                          \
+        }                                                                                                              \
+        for (int r = 0; r < 8; r++) PAGODA_CAT(P, storeu_ps)(out[r], acc[r]);                                          \
+    }
+
+PAGODA_DEFINE_TILE_Q8_0(tile_q8_0_8x8_avx2, __m256i, __m256, _mm256_, _mm256_loadu_si256)
+PAGODA_DEFINE_TILE_Q8_0(tile_q8_0_8x4_avx2, __m128i, __m128, _mm_, _mm_loadu_si128)
+
+// The scratch holds eight rows of scales and a row of zeros for the padding rows of the
+// last group (66 bytes a block, within pagoda_gemm_scratch_bytes).
+TARGET static int gemm_q8_0_avx2(const void *base, long row_bytes, int first, int last, const void *panel, int tokens,
+                                 int nblocks, float *y, long y_stride, void *scratch) {
+    float *scales = (float *)scratch;
+    uint8_t *zero_row = (uint8_t *)(scales + 8L * nblocks);
+    memset(zero_row, 0, (size_t)row_bytes);
+    const panel_block *tiles = (const panel_block *)panel;
+    for (int r0 = first; r0 < last; r0 += 8) {
+        const int rows = last - r0 < 8 ? last - r0 : 8;
+        const uint8_t *row[8];
+        for (int r = 0; r < 8; r++) {
+            row[r] = r < rows ? (const uint8_t *)base + (long)(r0 + r) * row_bytes : zero_row;
+            const block_q8_0 *x = (const block_q8_0 *)row[r];
+            for (int b = 0; b < nblocks; b++) scales[(long)r * nblocks + b] = half_to_float((const uint8_t *)&x[b].d);
+        }
+        for (int tile = 0; tile < (tokens + 7) / 8; tile++) {
+            float out[8][8];
+            const panel_block *pb = tiles + (long)tile * nblocks;
+            const int count = tokens - 8 * tile < 8 ? tokens - 8 * tile : 8;
+            if (count <= 4) tile_q8_0_8x4_avx2(row, scales, nblocks, pb, nblocks, out);
+            else tile_q8_0_8x8_avx2(row, scales, nblocks, pb, nblocks, out);
+            for (int r = 0; r < rows; r++) {
+                for (int i = 0; i < count; i++) y[(long)(8 * tile + i) * y_stride + r0 + r] = out[r][i];
+            }
+        }
+    }
+    return 1;
+}
+
 // A tile of at most four tokens takes the 128-bit kernel.
 TARGET static int gemm_avx2(int type, const void *base, long row_bytes, int first, int last, const void *panel, int tokens,
                             int nblocks, float *y, long y_stride, void *scratch) {
+    if (type == PAGODA_TYPE_Q8_0) return gemm_q8_0_avx2(base, row_bytes, first, last, panel, tokens, nblocks, y, y_stride, scratch);
     const int per16 = type == PAGODA_TYPE_Q6_K;
-    if (type == PAGODA_TYPE_Q8_0) {
-        PAGODA_GEMM_ROWS(if (count <= 4) tile_8x4_avx2(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, 1, out);
-                         else tile_8x8_avx2(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, 1, out))
-    }
-    PAGODA_GEMM_ROWS(if (count <= 4) tile_8x4_avx2(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, 0, out);
-                     else tile_8x8_avx2(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, 0, out))
+    PAGODA_GEMM_ROWS(if (count <= 4) tile_8x4_avx2(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, out);
+                     else tile_8x8_avx2(codes, scales, offsets, code_stride, scale_stride, pb, nblocks, per16, out))
 }
 
 TARGET int pagoda_gemm(int type, const void *base, long row_bytes, int first, int last, const void *panel, int tokens,
