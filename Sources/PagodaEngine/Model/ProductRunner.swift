@@ -1,12 +1,17 @@
+import Synchronization
+
 /// Runs the matrix products of a forward pass on the thread pool: `y = W·x` for one matrix,
 /// or for up to three matrices that share their input (q, k, v; gate, up) in a single pool
 /// run, so the threads meet once instead of three times.
 ///
 /// The input is quantized to 8-bit blocks once: on the calling thread for decode, by all
 /// threads (a pool run of its own, each quantizing and packing whole tiles of 8 tokens) for
-/// prefill. Each thread then takes its share of every matrix's rows. The jobs the threads
-/// run are closures made at init that read the product in flight from this object, so a
-/// product allocates nothing. Not reentrant.
+/// prefill. The threads then claim chunks of rows (multiples of 8, the packed kernel's tile
+/// height) from a shared counter until none is left, so a thread slowed by another process
+/// on its core takes fewer chunks instead of holding the others up at the end; a row's
+/// result does not depend on which thread computes it. The jobs the threads run are
+/// closures made at init that read the product in flight from this object, so a product
+/// allocates nothing. Not reentrant.
 final class ProductRunner: @unchecked Sendable {
     /// One matrix and where its `tokens × rows` outputs go (row `t` at `y + t · stride`).
     struct Output {
@@ -39,6 +44,12 @@ final class ProductRunner: @unchecked Sendable {
     private var columns = 0
     private var job: ((Int) -> Void)?
     private var packJob: ((Int) -> Void)?
+    /// The next chunk to claim, and the chunking of the product in flight: output `i`'s rows
+    /// in chunks of `chunkRows.i`, chunks numbered output after output (the gate's chunks
+    /// cover the up rows too when the gate is fused).
+    private let nextChunk = Atomic<Int>(0)
+    private var chunkRows = (0, 0, 0)
+    private var chunkCounts = (0, 0, 0)
 
     init(pool: ThreadPool, state: RunState) {
         self.pool = pool
@@ -56,7 +67,7 @@ final class ProductRunner: @unchecked Sendable {
 
     /// The gated feed-forward's first half: `gate.y = act(Wgate · x) ⊙ (Wup · x)` with the
     /// family's activation (SiLU or GELU), `up.y` as scratch. Each thread applies the gate to
-    /// the rows it computed, in the same pool run.
+    /// every chunk of rows it computed, in the same pool run.
     func multiplyGated(_ x: UnsafeMutablePointer<Float>, tokens: Int, gate: Output, up: Output, activation: FamilyTraits.Activation = .silu) {
         precondition(gate.matrix.rows == up.matrix.rows, "gate and up have the same shape")
         self.activation = activation
@@ -69,7 +80,7 @@ final class ProductRunner: @unchecked Sendable {
                      "matrices sharing an input have the same width")
         outputs = (a, b, c)
         self.tokens = tokens
-        // Fused only when both take the same rows on each thread.
+        // Fused when both take the same path; a mixed pair is gated after the run.
         self.gated = gated && b.map { path($0) == path(a) } ?? false
         input = x
         var quantize = false, pack = false
@@ -79,6 +90,7 @@ final class ProductRunner: @unchecked Sendable {
             pack = pack || p == .packed
         }
         self.columns = columns
+        planChunks()
         if pack {
             pool.run(packJob!)
         } else if quantize {
@@ -115,31 +127,59 @@ final class ProductRunner: @unchecked Sendable {
         if let c = outputs.2 { body(c) }
     }
 
-    /// Thread `part`'s share of every matrix in flight (and of the gate, if any).
+    /// Rows per chunk: at least 64 (a few microseconds of work, against one atomic
+    /// increment), and at most a 16th of a thread's share, so the last chunks even out.
+    static func chunkRows(rows: Int, threads: Int) -> Int {
+        let share = rows / (16 * max(1, threads))
+        return max(64, (share + 7) / 8 * 8)
+    }
+
+    private func planChunks() {
+        func plan(_ output: Output?, skip: Bool = false) -> (rows: Int, count: Int) {
+            guard let output, !skip else { return (0, 0) }
+            let size = Self.chunkRows(rows: output.matrix.rows, threads: pool.threadCount)
+            return (size, (output.matrix.rows + size - 1) / size)
+        }
+        let a = plan(outputs.0), b = plan(outputs.1, skip: gated), c = plan(outputs.2)
+        chunkRows = (a.rows, b.rows, c.rows)
+        chunkCounts = (a.count, b.count, c.count)
+        nextChunk.store(0, ordering: .relaxed)
+    }
+
+    /// Claims chunks until every output's rows are done (and applies the fused gate to the
+    /// rows of each gate chunk).
     private func work(_ part: Int) {
-        forEachOutput { work(part, $0) }
-        if gated, let gate = outputs.0, let up = outputs.1 {
-            let rows = rowRange(part, gate)
-            guard !rows.isEmpty else { return }
-            for t in 0..<tokens {
-                Ops.gated(activation, gate.y + t * gate.stride + rows.lowerBound, up.y + t * up.stride + rows.lowerBound, n: rows.count)
+        let total = chunkCounts.0 + chunkCounts.1 + chunkCounts.2
+        while true {
+            var chunk = nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard chunk < total else { return }
+            if chunk < chunkCounts.0, let a = outputs.0 {
+                let rows = chunkRange(chunk, size: chunkRows.0, of: a)
+                work(part, a, rows)
+                if gated, let up = outputs.1 {
+                    work(part, up, rows)
+                    for t in 0..<tokens {
+                        Ops.gated(activation, a.y + t * a.stride + rows.lowerBound, up.y + t * up.stride + rows.lowerBound, n: rows.count)
+                    }
+                }
+                continue
             }
+            chunk -= chunkCounts.0
+            if chunk < chunkCounts.1, let b = outputs.1 {
+                work(part, b, chunkRange(chunk, size: chunkRows.1, of: b))
+                continue
+            }
+            chunk -= chunkCounts.1
+            if let c = outputs.2 { work(part, c, chunkRange(chunk, size: chunkRows.2, of: c)) }
         }
     }
 
-    /// The rows of `output` that thread `part` computes: in multiples of 8 (the packed
-    /// kernel's tile height) on the packed path, else an even split.
-    private func rowRange(_ part: Int, _ output: Output) -> Range<Int> {
-        let rows = output.matrix.rows, parts = pool.threadCount
-        guard path(output) == .packed else { return (rows * part / parts)..<(rows * (part + 1) / parts) }
-        let tiles = (rows + 7) / 8
-        return min(rows, 8 * (tiles * part / parts))..<min(rows, 8 * (tiles * (part + 1) / parts))
+    private func chunkRange(_ chunk: Int, size: Int, of output: Output) -> Range<Int> {
+        (chunk * size)..<min(output.matrix.rows, (chunk + 1) * size)
     }
 
-    private func work(_ part: Int, _ output: Output) {
+    private func work(_ part: Int, _ output: Output, _ rows: Range<Int>) {
         let w = output.matrix, s = state
-        let rows = rowRange(part, output)
-        guard !rows.isEmpty else { return }
         switch path(output) {
         case .packed:
             w.multiplyPacked(s.packedActivations, tokens: tokens, into: output.y, yStride: output.stride, rowRange: rows,
