@@ -37,6 +37,9 @@ TARGET static inline __m256i q4_1_codes(const uint8_t *p) { return nibbles(((con
 PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q4_0, TARGET, sizeof(block_q4_0), q4_0_codes, PAGODA_OFFSET_Q4_0, dot_unsigned)
 PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q4_1, TARGET, sizeof(block_q4_1), q4_1_codes, PAGODA_OFFSET_Q4_1, dot_unsigned)
 PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q5_0, TARGET, sizeof(block_q5_0), q5_codes, PAGODA_OFFSET_Q5_0, dot_unsigned)
+PAGODA_DEFINE_LEGACY_DOT_TOKENS(pagoda_dot_q4_0_tokens, TARGET, sizeof(block_q4_0), q4_0_codes, PAGODA_OFFSET_Q4_0, dot_unsigned)
+PAGODA_DEFINE_LEGACY_DOT_TOKENS(pagoda_dot_q4_1_tokens, TARGET, sizeof(block_q4_1), q4_1_codes, PAGODA_OFFSET_Q4_1, dot_unsigned)
+PAGODA_DEFINE_LEGACY_DOT_TOKENS(pagoda_dot_q5_0_tokens, TARGET, sizeof(block_q5_0), q5_codes, PAGODA_OFFSET_Q5_0, dot_unsigned)
 
 // Q8_0: w = d·q, two blocks a step.
 TARGET float pagoda_dot_q8_0(const void *w, const pagoda_q8_block *a, int nblocks) {
@@ -146,6 +149,25 @@ int pagoda_matvec(int type, const void *base, long row_bytes, int first, int las
     }
     const uint8_t *p = (const uint8_t *)base;
     for (int r = first; r < last; r++) y[r] = dot(p + (long)r * row_bytes, a, nblocks);
+    return 1;
+}
+
+int pagoda_matvec_tokens(int type, const void *base, long row_bytes, int first, int last, const pagoda_q8_block *a, int nblocks,
+                         int tokens, float *y, long y_stride, int vnni) {
+    void (*dot)(const void *, const pagoda_q8_block *, long, int, int, float *);
+    switch (type) {
+    case PAGODA_TYPE_Q4_0: dot = vnni ? pagoda_dot_q4_0_vnni_tokens : pagoda_dot_q4_0_tokens; break;
+    case PAGODA_TYPE_Q4_1: dot = vnni ? pagoda_dot_q4_1_vnni_tokens : pagoda_dot_q4_1_tokens; break;
+    case PAGODA_TYPE_Q5_0: dot = vnni ? pagoda_dot_q5_0_vnni_tokens : pagoda_dot_q5_0_tokens; break;
+    default: return 0;
+    }
+    if (tokens < 2 || tokens > 3) return 0;
+    const uint8_t *p = (const uint8_t *)base;
+    for (int r = first; r < last; r++) {
+        float out[3];
+        dot(p + (long)r * row_bytes, a, nblocks, nblocks, tokens, out);
+        for (int t = 0; t < tokens; t++) y[(long)t * y_stride + r] = out[t];
+    }
     return 1;
 }
 

@@ -43,5 +43,50 @@
         return sum8(_mm256_add_ps(acc0, acc1)) + offsets;                                                  \
     }
 
+// The same dot for two or three tokens at once (a decode batch): each block's codes are
+// decoded once and dotted with every token, and per token the operations are those of NAME
+// in the same order, so each result is bit-identical to NAME's for that token alone.
+// NAME_TOKENS(w, a, a_stride, nblocks, tokens, out): token t's blocks at a + t·a_stride,
+// its result in out[t]; tokens is 2 or 3.
+#define PAGODA_DEFINE_LEGACY_DOT_TOKENS(NAME, ATTR, SIZE, CODES, OFFSET, DOT)                              \
+    ATTR __attribute__((always_inline)) static inline void NAME##_body(                                     \
+        const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, const int T, float *out) {    \
+        const uint8_t *p = (const uint8_t *)w;                                                             \
+        __m256 acc0[3], acc1[3];                                                                           \
+        float offsets[3];                                                                                  \
+        for (int t = 0; t < T; t++) {                                                                      \
+            acc0[t] = acc1[t] = _mm256_setzero_ps();                                                       \
+            offsets[t] = 0.0f;                                                                             \
+        }                                                                                                  \
+        int b = 0;                                                                                         \
+        for (; b + 1 < nblocks; b += 2, p += 2 * (SIZE)) {                                                 \
+            const __m128 h0 = halves(p), h1 = halves(p + (SIZE));                                          \
+            const __m256i c0 = CODES(p), c1 = CODES(p + (SIZE));                                           \
+            for (int t = 0; t < T; t++) {                                                                  \
+                const pagoda_q8_block *at = a + t * a_stride;                                              \
+                const __m256i y0 = _mm256_loadu_si256((const __m256i *)at[b].qs);                          \
+                const __m256i y1 = _mm256_loadu_si256((const __m256i *)at[b + 1].qs);                      \
+                acc0[t] = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(h0) * at[b].d), DOT(c0, y0), acc0[t]); \
+                acc1[t] = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(h1) * at[b + 1].d), DOT(c1, y1), acc1[t]); \
+                offsets[t] += OFFSET(h0) * at[b].s + OFFSET(h1) * at[b + 1].s;                             \
+            }                                                                                              \
+        }                                                                                                  \
+        for (; b < nblocks; b++, p += (SIZE)) {                                                            \
+            const __m128 h = halves(p);                                                                    \
+            const __m256i c = CODES(p);                                                                    \
+            for (int t = 0; t < T; t++) {                                                                  \
+                const pagoda_q8_block *at = a + t * a_stride;                                              \
+                const __m256i y = _mm256_loadu_si256((const __m256i *)at[b].qs);                           \
+                acc0[t] = _mm256_fmadd_ps(_mm256_set1_ps(_mm_cvtss_f32(h) * at[b].d), DOT(c, y), acc0[t]); \
+                offsets[t] += OFFSET(h) * at[b].s;                                                         \
+            }                                                                                              \
+        }                                                                                                  \
+        for (int t = 0; t < T; t++) out[t] = sum8(_mm256_add_ps(acc0[t], acc1[t])) + offsets[t];           \
+    }                                                                                                      \
+    ATTR void NAME(const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens, float *out) { \
+        if (tokens == 2) NAME##_body(w, a, a_stride, nblocks, 2, out);                                     \
+        else NAME##_body(w, a, a_stride, nblocks, 3, out);                                                 \
+    }
+
 #endif  // PAGODA_X86
 #endif

@@ -34,6 +34,9 @@ VNNI static inline __m256i q4_1_codes(const uint8_t *p) { return nibbles(((const
 PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q4_0_vnni, VNNI, sizeof(block_q4_0), q4_0_codes, PAGODA_OFFSET_Q4_0, dot_u8)
 PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q4_1_vnni, VNNI, sizeof(block_q4_1), q4_1_codes, PAGODA_OFFSET_Q4_1, dot_u8)
 PAGODA_DEFINE_LEGACY_DOT(pagoda_dot_q5_0_vnni, VNNI, sizeof(block_q5_0), q5_codes_masked, PAGODA_OFFSET_Q5_0, dot_u8)
+PAGODA_DEFINE_LEGACY_DOT_TOKENS(pagoda_dot_q4_0_vnni_tokens, VNNI, sizeof(block_q4_0), q4_0_codes, PAGODA_OFFSET_Q4_0, dot_u8)
+PAGODA_DEFINE_LEGACY_DOT_TOKENS(pagoda_dot_q4_1_vnni_tokens, VNNI, sizeof(block_q4_1), q4_1_codes, PAGODA_OFFSET_Q4_1, dot_u8)
+PAGODA_DEFINE_LEGACY_DOT_TOKENS(pagoda_dot_q5_0_vnni_tokens, VNNI, sizeof(block_q5_0), q5_codes_masked, PAGODA_OFFSET_Q5_0, dot_u8)
 
 // The eight 6-bit scales (bytes 0…7) and mins (bytes 8…15) of a Q4_K block's 12 packed
 // bytes, unpacked with 32-bit masks instead of one sub-block at a time.

@@ -31,6 +31,17 @@ UNAVAILABLE(float, pagoda_dot_q4_k_vnni, const void *w, const pagoda_q8_block *a
 UNAVAILABLE(float, pagoda_dot_q6_k_vnni, const void *w, const pagoda_q8_block *a, int nblocks)
 UNAVAILABLE(int, pagoda_matvec, int type, const void *base, long row_bytes, int first, int last, const pagoda_q8_block *a,
             int nblocks, float *y, int vnni)
+UNAVAILABLE_VOID(pagoda_dot_q4_0_tokens, const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens, float *out)
+UNAVAILABLE_VOID(pagoda_dot_q4_1_tokens, const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens, float *out)
+UNAVAILABLE_VOID(pagoda_dot_q5_0_tokens, const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens, float *out)
+UNAVAILABLE_VOID(pagoda_dot_q4_0_vnni_tokens, const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens,
+                 float *out)
+UNAVAILABLE_VOID(pagoda_dot_q4_1_vnni_tokens, const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens,
+                 float *out)
+UNAVAILABLE_VOID(pagoda_dot_q5_0_vnni_tokens, const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens,
+                 float *out)
+UNAVAILABLE(int, pagoda_matvec_tokens, int type, const void *base, long row_bytes, int first, int last, const pagoda_q8_block *a,
+            int nblocks, int tokens, float *y, long y_stride, int vnni)
 UNAVAILABLE(float, pagoda_dot_decoded, const int8_t *codes, const float *scales16, const float *mins32,
             const pagoda_q8_block *a, int nblocks)
 UNAVAILABLE(int, pagoda_unpack_row, int type, const void *w, int nblocks, uint8_t *codes, float *scales16, float *offsets16)

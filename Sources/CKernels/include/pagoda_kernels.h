@@ -53,6 +53,22 @@ float pagoda_dot_q6_k_vnni(const void *w, const pagoda_q8_block *a, int nblocks)
 int pagoda_matvec(int type, const void *base, long row_bytes, int first, int last, const pagoda_q8_block *a, int nblocks,
                   float *y, int vnni);
 
+// The Q4_0, Q4_1 and Q5_0 dots for 2 or 3 tokens at once (token t's blocks at a + t·a_stride,
+// its result in out[t]), each block's codes decoded once for all of them; every result is
+// bit-identical to the single-token kernel's for that token.
+void pagoda_dot_q4_0_tokens(const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens, float *out);
+void pagoda_dot_q4_1_tokens(const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens, float *out);
+void pagoda_dot_q5_0_tokens(const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens, float *out);
+void pagoda_dot_q4_0_vnni_tokens(const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens, float *out);
+void pagoda_dot_q4_1_vnni_tokens(const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens, float *out);
+void pagoda_dot_q5_0_vnni_tokens(const void *w, const pagoda_q8_block *a, long a_stride, int nblocks, int tokens, float *out);
+
+// y[t·y_stride + r] = row r · token t for rows [first, last) and `tokens` (2 or 3) tokens of
+// `nblocks` blocks each, one after the other, with the kernels above; 0 (nothing written)
+// for another type or token count.
+int pagoda_matvec_tokens(int type, const void *base, long row_bytes, int first, int last, const pagoda_q8_block *a, int nblocks,
+                         int tokens, float *y, long y_stride, int vnni);
+
 // For prefill: a weight row decoded once into signed 8-bit codes with a scale per 16
 // elements and a min term per 32 (w = scale * code + min), then dotted with many tokens.
 // `type` is the GGML type number; returns 0 if the type has no decoder.

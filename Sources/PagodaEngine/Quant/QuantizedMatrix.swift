@@ -67,13 +67,15 @@ public struct QuantizedMatrix: @unchecked Sendable {
 
 extension QuantizedMatrix {
     /// Up to this many tokens of different sequences (a decode step) `multiplyQuantized`
-    /// runs the mat-vec kernel per token on tiles of `matvecTileRows` rows: the weights cross
+    /// runs the multi-token dot (Q4_0, Q4_1, Q5_0: each block decoded once for all tokens) or
+    /// the mat-vec kernel per token on tiles of `matvecTileRows` rows: the weights cross
     /// memory once, and each token's result is exactly its single-token one. Past it, and for
     /// several tokens of one prompt, the packed product (`multiplyPacked`), whose unpacking
     /// of the weights costs about three single-token passes at any count up to eight.
-    /// Measured with `pagoda bench --parallel` (and 2–4 streams of `pagoda serve` on VNNI):
-    /// on Qwen2.5-Coder-0.5B with AVX2, 2 and 3 streams give 1.10× and 1.19× one stream this
-    /// way, 0.64× packed; 4 give 1.38× either way.
+    /// Measured with `pagoda bench --parallel 1,2,3` (medians of four runs alternating with
+    /// the per-token kernel): on Qwen2.5-Coder-0.5B with AVX2, 2 and 3 streams give 1.32× and
+    /// 1.55× one stream (per token: 1.22× and 1.28×; packed, earlier: 0.64×); 4 give 1.38×
+    /// either way.
     public static let matvecBatchTokens = 3
 
     public static let matvecTileRows = 32
@@ -99,9 +101,15 @@ extension QuantizedMatrix {
            pagoda_matvec(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound), a, Int32(blocks), y, vnni) != 0 {
             return
         }
-        // A few tokens (a decode batch): the mat-vec kernel once per token on a tile of rows
-        // small enough to stay in cache, so the weights cross memory once for all of them. The
-        // call on an empty row range asks only whether the type has a mat-vec kernel.
+        // A few tokens (a decode batch): Q4_0, Q4_1 and Q5_0 decode each block once for all of
+        // them; the other types run the mat-vec kernel once per token on a tile of rows small
+        // enough to stay in cache, so the weights cross memory once for all of them. The call
+        // on an empty row range asks only whether the type has a mat-vec kernel.
+        if tokens > 1, tokens <= Self.matvecBatchTokens, simd, !rowRange.isEmpty,
+           pagoda_matvec_tokens(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.upperBound), a,
+                                Int32(blocks), Int32(tokens), y, yStride, vnni) != 0 {
+            return
+        }
         if tokens > 1, tokens <= Self.matvecBatchTokens, simd, !rowRange.isEmpty,
            pagoda_matvec(Int32(type.rawValue), base, rowBytes, Int32(rowRange.lowerBound), Int32(rowRange.lowerBound), a, Int32(blocks), y, vnni) != 0 {
             var first = rowRange.lowerBound

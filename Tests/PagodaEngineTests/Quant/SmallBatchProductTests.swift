@@ -2,8 +2,9 @@ import CKernels
 import XCTest
 @testable import PagodaEngine
 
-/// A decode batch of up to `QuantizedMatrix.matvecBatchTokens` tokens runs the mat-vec kernel
-/// per token on tiles of rows: each token's row of results is exactly what it gets alone, and
+/// A decode batch of up to `QuantizedMatrix.matvecBatchTokens` tokens runs the multi-token dot
+/// (Q4_0, Q4_1, Q5_0; odd block counts reach its one-block tail) or the mat-vec kernel per
+/// token on tiles of rows: each token's row of results is exactly what it gets alone, and
 /// matches the scalar integer dot products, for every type, on row ranges that cut tiles.
 final class SmallBatchProductTests: XCTestCase {
     func testEachTokenOfASmallBatchGetsItsSingleTokenResult() throws {
