@@ -47,8 +47,9 @@ struct ChatCompletionStream {
     }
 
     /// Runs the request, emitting events; returns when `.finished` has been emitted. A
-    /// cancelled task finishes with `.cancelled` and closes the connection.
-    func run(emit: (GenerationEvent) -> Void) async {
+    /// cancelled task finishes with `.cancelled` and closes the connection. `identified` is
+    /// called once with the response's id (its chunks' `id`), when the first chunk names one.
+    func run(identified: (String) -> Void = { _ in }, emit: (GenerationEvent) -> Void) async {
         var stats = GenerationStats()
         var tally = Tally()
         let started = ContinuousClock.now
@@ -63,7 +64,9 @@ struct ChatCompletionStream {
             stream: for try await buffer in response.body {
                 for payload in try events.feed(buffer.readableBytesView) {
                     if payload == "[DONE]" { tally.done = true; break stream }
+                    let named = tally.id != nil
                     try tally.read(payload, started: started, emit: emit)
+                    if !named, let id = tally.id { identified(id) }
                 }
             }
             try Task.checkCancellation()
@@ -90,6 +93,8 @@ struct ChatCompletionStream {
 
 /// What the chunks of one stream said so far.
 private struct Tally {
+    /// The response's id, from the first chunk that has one.
+    var id: String?
     var pieces = 0
     var firstPiece: ContinuousClock.Instant?
     var lastPiece: ContinuousClock.Instant?
@@ -107,6 +112,7 @@ private struct Tally {
         if chunk["error"] != nil {
             throw RemoteError("the server stopped the reply: \(RemoteError.serverMessage(Data(payload.utf8)).map { UntrustedText.escaped($0) } ?? "an error")")
         }
+        if id == nil, let named = chunk["id"] as? String { id = named }
         if let u = chunk["usage"] as? [String: Any] { usage = u }
         if let t = chunk["timings"] as? [String: Any] { timings = t }
         guard let choice = (chunk["choices"] as? [[String: Any]])?.first else { return }

@@ -16,6 +16,9 @@ public final class RemoteBackend: ChatBackend {
     /// The model the requests name: given, or the server's first; nil until a server that
     /// could not be reached at start answers (each turn asks again).
     private let modelName: LockedValue<String?>
+    /// The id of the reply streaming now, while it streams: the readings look up the
+    /// sequence the server gave it.
+    private let replyID = LockedValue<String?>(nil)
 
     /// How often the server's figures are read: the block map often, others less.
     static func readingInterval(_ kind: ServerReport.Kind) -> Duration {
@@ -69,7 +72,7 @@ public final class RemoteBackend: ChatBackend {
     public func kvSnapshot() -> KVCacheSnapshot? { nil }
 
     public func generate(_ request: ReplyRequest, stop: StopSignal) -> AsyncStream<GenerationEvent> {
-        let server = self.server, modelName = self.modelName, knownKind = self.kind
+        let server = self.server, modelName = self.modelName, knownKind = self.kind, replyID = self.replyID
         return AsyncStream(bufferingPolicy: .unbounded) { continuation in
             let work = Task {
                 var name = modelName.value
@@ -88,7 +91,8 @@ public final class RemoteBackend: ChatBackend {
                     knownKind.value = try? await ServerProbe(server: server).detect()
                 }
                 let stream = ChatCompletionStream(server: server, model: name ?? "default", request: request, kind: knownKind.value)
-                await stream.run { continuation.yield($0) }
+                await stream.run(identified: { replyID.value = $0 }) { continuation.yield($0) }
+                replyID.value = nil
                 continuation.finish()
             }
             // Esc sets `stop`: the request is cancelled, its connection closed, and the
@@ -112,7 +116,7 @@ public final class RemoteBackend: ChatBackend {
     /// The server's figures now and every `readingInterval`; its kind is found again while
     /// it could not be reached.
     public func reports() -> AsyncStream<BackendReport> {
-        let probe = ServerProbe(server: server), known = kind.value, address = server.address
+        let probe = ServerProbe(server: server), known = kind.value, address = server.address, replyID = self.replyID
         return AsyncStream(bufferingPolicy: .bufferingNewest(4)) { continuation in
             let task = Task {
                 var kind = known
@@ -127,8 +131,9 @@ public final class RemoteBackend: ChatBackend {
                         }
                     }
                     if let kind {
-                        let reading = await probe.read(kind)
+                        var reading = await probe.read(kind)
                         if let kv = reading.kv { continuation.yield(.kv(kv)) }
+                        reading.report.replySequence = replyID.value.flatMap { reading.holders[$0] }
                         continuation.yield(.server(reading.report))
                         if kind == .openAI { break }  // nothing more to read
                     }

@@ -13,6 +13,8 @@ struct ServerProbe: Sendable {
     struct Reading: Sendable {
         var report: ServerReport
         var kv: KVCacheSnapshot?
+        /// `pagoda serve`'s requests in flight and the sequence each holds, by response id.
+        var holders: [String: SequenceID] = [:]
     }
 
     /// The server's kind, from which of its endpoints answer and how. Throws when the server
@@ -43,13 +45,14 @@ struct ServerProbe: Sendable {
     func read(_ kind: ServerReport.Kind) async -> Reading {
         var report = ServerReport(kind: kind, address: server.address, source: "each reply's usage")
         var kv: KVCacheSnapshot?
+        var holders: [String: SequenceID] = [:]
         do {
             switch kind {
             case .pagoda:
                 report.source = "/v1/kv, /metrics"
                 let answer = try await server.get("/v1/kv")
                 guard answer.status == 200 else { throw RemoteError.status(answer.status, body: answer.body, model: nil) }
-                kv = try Self.decodeKV(answer.body)
+                (kv, holders) = try Self.decodeKVMap(answer.body)
                 Self.readPagodaMetrics(try await metrics(), into: &report)
             case .vllm:
                 report.source = "/metrics"
@@ -76,7 +79,7 @@ struct ServerProbe: Sendable {
         } catch {
             report.problem = "\(error)"
         }
-        return Reading(report: report, kv: kv)
+        return Reading(report: report, kv: kv, holders: holders)
     }
 
     private func metrics() async throws -> PrometheusText {
@@ -89,10 +92,26 @@ struct ServerProbe: Sendable {
 
     /// `pagoda serve`'s `/v1/kv`: the snapshot its chat draws.
     static func decodeKV(_ body: Data) throws -> KVCacheSnapshot {
-        struct Map: Decodable { var snapshot: KVCacheSnapshot }
+        try decodeKVMap(body).snapshot
+    }
+
+    /// The same, with the sequence each request in flight holds, by response id (the `id`
+    /// of its chunks). A server that names no requests gives none.
+    static func decodeKVMap(_ body: Data) throws -> (snapshot: KVCacheSnapshot, holders: [String: SequenceID]) {
+        struct Holder: Decodable {
+            var request: String
+            var sequence: SequenceID
+        }
+        struct Map: Decodable {
+            var snapshot: KVCacheSnapshot
+            var requests: [Holder]?
+        }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try decoder.decode(Map.self, from: body).snapshot
+        let map = try decoder.decode(Map.self, from: body)
+        var holders: [String: SequenceID] = [:]
+        for holder in map.requests ?? [] { holders[holder.request] = holder.sequence }
+        return (map.snapshot, holders)
     }
 
     static func readPagodaMetrics(_ m: PrometheusText, into r: inout ServerReport) {

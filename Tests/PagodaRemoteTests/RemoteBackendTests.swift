@@ -106,6 +106,38 @@ final class RemoteBackendTests: XCTestCase {
         XCTAssertNil(report.problem)
     }
 
+    /// While a reply streams, the readings name the server's sequence holding it: the one
+    /// `/v1/kv` gives the request, with blocks in the map; after the reply, none.
+    func testTheReadingsNameTheSequenceHoldingTheReply() async throws {
+        let served = try await serve()
+        defer { served.task.cancel() }
+        let backend = try await RemoteBackend.connect(url: served.url, apiKey: nil, model: nil)
+        let stop = StopSignal()
+        var reply: SequenceID?, map: KVCacheSnapshot?
+        for await event in backend.generate(ReplyRequest(sequence: nil, messages: [ChatMessage(.user, "Write a long story about owls.")],
+                                                         settings: Self.greedy(2000)), stop: stop) {
+            guard case .text = event, reply == nil else { continue }
+            readings: for await report in backend.reports() {
+                switch report {
+                case .kv(let kv): map = kv
+                case .server(let r):
+                    reply = r.replySequence
+                    break readings
+                }
+            }
+            stop.stop()
+        }
+        let sequence = try XCTUnwrap(reply, "a reading during the reply names its sequence")
+        XCTAssertFalse(map?.sequences.first { $0.id == sequence }?.table.isEmpty ?? true, "the sequence holds blocks in the map")
+
+        for await report in backend.reports() {
+            if case .server(let r) = report {
+                XCTAssertNil(r.replySequence, "no reply streams")
+                break
+            }
+        }
+    }
+
     /// Esc mid-reply: the reply ends as stopped, and the server frees the request's blocks.
     func testStopCancelsTheRequestAndTheServerFreesItsBlocks() async throws {
         let served = try await serve()

@@ -1,3 +1,5 @@
+import PagodaEngine
+
 /// What a remote server says of itself, for the stats pane: which kind of server it is,
 /// where the figures come from, and the figures. A field the server does not expose is nil.
 public struct ServerReport: Equatable, Sendable {
@@ -61,6 +63,10 @@ public struct ServerReport: Equatable, Sendable {
     public var generatedTokens: Double?
     public var slots: [Slot] = []
     public var loaded: [LoadedModel] = []
+    /// The server's sequence holding this chat's reply while it streams, where the server
+    /// says which request holds which sequence (`pagoda serve`); its blocks are drawn as the
+    /// chat's in the block map.
+    public var replySequence: SequenceID?
     /// Why the last reading failed, if it did (the figures are then the previous ones).
     public var problem: String?
 

@@ -43,10 +43,21 @@ enum StatsView {
             line("\(mib(kv.bytesInUse)) of \(mib(kv.totalBytes)) MiB used · \((kv.freeBlocks + kv.cachedFreeBlocks) * layout.blockTokens) tokens free")
             let mapHeight = max(1, min(8, r.y + r.height - y - 12))
             let perCell = BlockMapView.blocksPerCell(kv.totalBlocks, width: width, height: mapHeight)
-            y += BlockMapView.draw(kv, conversations: s.conversations, in: Layout.Rect(x: x, y: y, width: width, height: mapHeight), on: &screen)
+            let server = serverReply(s)
+            y += BlockMapView.draw(kv, conversations: s.conversations, server: server,
+                                   in: Layout.Rect(x: x, y: y, width: width, height: mapHeight), on: &screen)
             line("█ full ▌ part ▓ shared ○ cached · free", .dim)
             if perCell > 1 { line("one cell = \(perCell) blocks", .dim) }
-            if y < r.y + r.height { y = drawColourKey(s, kv, x: x, y: y, width: width, on: &screen) }
+            if let server, y < r.y + r.height {
+                var column = x
+                if let reply = server.sequence {
+                    column = screen.put("■ this reply (\(reply)) ", x: column, y: y, style: Style(foreground: server.color, bold: true), maxX: x + width)
+                }
+                screen.put("■ other requests", x: column, y: y, style: Style(foreground: .white), maxX: x + width)
+                y += 1
+            } else if y < r.y + r.height {
+                y = drawColourKey(s, kv, x: x, y: y, width: width, on: &screen)
+            }
             let poolTokens = kv.totalBlocks * layout.blockTokens
             if s.model.contextLength > 0, poolTokens < s.model.contextLength {
                 // Then the pool, not the model, is what a long conversation runs into.
@@ -107,6 +118,15 @@ enum StatsView {
             line(String(format: "prefill %.1f t/s · generate %.1f t/s", st.prefillTokensPerSecond, st.decodeTokensPerSecond))
             line(String(format: "first token %.2f s · %d tokens out", st.timeToFirstTokenSeconds, st.generatedTokens))
         }
+    }
+
+    /// On a server's map: the sequence holding the chat's reply while it streams (where the
+    /// server says), in the colour of the conversation it answers.
+    static func serverReply(_ s: AppState) -> BlockMapView.ServerReply? {
+        guard let server = s.server else { return nil }
+        let answering = s.generation.flatMap { g in s.conversations.firstIndex { $0.number == g.conversation } } ?? s.focused
+        return BlockMapView.ServerReply(sequence: s.generation == nil ? nil : server.replySequence,
+                                        color: BlockMapView.ownerColors[answering % BlockMapView.ownerColors.count])
     }
 
     /// The block map's colours: each conversation holding blocks, as its number in its

@@ -64,4 +64,28 @@ final class ServerStatsViewTests: XCTestCase {
         XCTAssertTrue(text.contains("20 blocks: 1 used, 2 cached, 17 free"), text)
         XCTAssertTrue(text.contains("resent in full each turn"), text)
     }
+
+    /// While a reply streams from `pagoda serve`, the blocks of the sequence holding it are
+    /// drawn in the conversation's colour and every other request's in white; once it ends,
+    /// all are white.
+    func testTheReplysOwnBlocksAreMarkedOnTheServersMap() throws {
+        var s = AppState(width: 120, height: 40, model: Self.remoteModel, systemPrompt: nil)
+        var report = ServerReport(kind: .pagoda, address: "127.0.0.1:8080", source: "/v1/kv, /metrics")
+        let mine = SequenceID(raw: 7), theirs = SequenceID(raw: 3)
+        report.replySequence = mine
+        _ = update(&s, .serverReport(report))
+        // Blocks 0–1 another request's, 2–3 the reply's (2 shared with the other: a prefix hit).
+        _ = update(&s, .kvChanged(Fixtures.snapshot(blocks: 20, owners: [0: [theirs], 1: [theirs], 2: [theirs, mine], 3: [mine]])))
+        s.generation = ActiveGeneration(id: 1, conversation: 1)
+        var screen = RootView.render(s)
+        let row = try XCTUnwrap((0..<screen.height).first { screen.row($0).contains("█▓█") })
+        let x = try XCTUnwrap((0..<screen.width).first { screen[$0, row].character == "█" })
+        XCTAssertEqual((0..<4).map { screen[x + $0, row].style.foreground }, [.white, .white, BlockMapView.ownerColors[0], BlockMapView.ownerColors[0]])
+        XCTAssertTrue(screen.text.contains("■ this reply (#7) ■ other requests"), screen.text)
+
+        s.generation = nil
+        screen = RootView.render(s)
+        XCTAssertEqual((0..<4).map { screen[x + $0, row].style.foreground }, [.white, .white, .white, .white], "no reply streams")
+        XCTAssertFalse(screen.text.contains("this reply"), screen.text)
+    }
 }
